@@ -1,0 +1,3 @@
+export * from './result';
+export * from './topics';
+export { validateResult, parseResult, InvalidResultError } from './validate';

@@ -1,0 +1,115 @@
+/**
+ * The canonical result, version 1: the one shape every Passerelle node reads and writes.
+ * The JSON Schema in docs/schema/result.schema.json is the contract; these types mirror it
+ * (test/model checks the example against both). See docs/canonical-result.md.
+ */
+
+export const RESULT_SCHEMA = 'passerelle.result/1';
+
+export type ResultKind = 'biology' | 'imaging' | 'vitals';
+export type ResultStatus = 'final' | 'preliminary' | 'corrected' | 'cancelled';
+/** HL7 table 0085. */
+export type ObservationStatus = 'F' | 'P' | 'C' | 'X' | 'I' | 'R';
+export type AbnormalFlag = 'L' | 'H' | 'LL' | 'HH' | '<' | '>' | 'N' | 'A' | 'AA' | 'U' | 'D' | 'B' | 'W';
+
+export interface Code {
+  code: string;
+  /** LN (LOINC), UCUM, SCT, MDC, or the device's own system (99xxx). */
+  system?: string;
+  display?: string;
+}
+
+export interface PersonName {
+  family: string;
+  given?: string[];
+  prefix?: string;
+}
+
+export interface Provider {
+  id?: string;
+  authority?: string;
+  name?: PersonName;
+}
+
+export interface PatientIdentifier {
+  value: string;
+  type?: string;
+  authority?: string;
+  authorityName?: string;
+}
+
+export interface Patient {
+  identifiers: PatientIdentifier[];
+  name?: PersonName;
+  birthName?: string;
+  /** YYYY, YYYY-MM or YYYY-MM-DD. */
+  birthDate?: string;
+  sex?: 'F' | 'M' | 'O' | 'U';
+  /** False: the result must not reach a record until a person assigns it. */
+  matched: boolean;
+  matchedBy?: 'device' | 'order' | 'manual';
+}
+
+export interface Source {
+  site: string;
+  deviceClass: string;
+  deviceId: string;
+  manufacturer?: string;
+  model?: string;
+  serial?: string;
+  softwareVersion?: string;
+  protocol?: string;
+}
+
+export interface StructuredNumeric {
+  comparator: '<' | '>' | '<=' | '>=' | '=';
+  number: number;
+}
+
+export type ObservationValue = number | string | Code | StructuredNumeric;
+
+export interface Observation {
+  code?: Code;
+  deviceCode: Code;
+  valueType: 'NM' | 'SN' | 'ST' | 'TX' | 'CWE';
+  value?: ObservationValue;
+  unit?: Code;
+  referenceRange?: { low?: number; high?: number; text?: string };
+  flags?: AbnormalFlag[];
+  status: ObservationStatus;
+  observedAt?: string;
+  method?: Code;
+  operator?: { id?: string; name?: string };
+  equipmentId?: string;
+  unmapped?: boolean;
+  comment?: string;
+}
+
+export interface ResultTimes {
+  ordered?: string;
+  collected?: string;
+  analysed?: string;
+  received: string;
+}
+
+export interface Result {
+  schema: typeof RESULT_SCHEMA;
+  id: string;
+  kind: ResultKind;
+  status: ResultStatus;
+  replaces?: string;
+  source: Source;
+  patient?: Patient;
+  specimen?: { id?: string; type?: Code; collectedAt?: string };
+  order?: {
+    placerNumber?: string;
+    fillerNumber?: string;
+    accessionNumber?: string;
+    code?: Code;
+    priority?: 'routine' | 'urgent' | 'stat';
+    orderingProvider?: Provider;
+  };
+  observations: Observation[];
+  times: ResultTimes;
+  raw?: { journalId?: string; sha256?: string };
+}
