@@ -1,0 +1,136 @@
+/**
+ * The hub's configuration, read once from the environment. Every variable is listed in the
+ * README; a bad value stops the start with a message that names the variable.
+ */
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { parseEndpoint } from '../adapters/common/endpoint';
+
+export interface HubConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  siteId: string;
+  timeZone: string;
+  /** An external broker; when absent the hub embeds its own on mqttPort. */
+  mqttUrl?: string;
+  mqttPort: number;
+  mqttTlsPort?: number;
+  mqttCredentials?: { username: string; password: string };
+  admin?: { username: string; passwordHash?: string; password?: string };
+  tls?: { certFile: string; keyFile: string };
+  ehrMllp?: { host: string; port: number };
+  mllpInPort: number;
+  flowFile: string;
+  retention: { maxAgeDays: number; maxMegabytes: number };
+  durability: 'process-crash' | 'power-loss';
+  credentialSecret?: string;
+  /** Loopback without credentials: editor, API and broker open, said loudly at start. */
+  demo: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min = 0, max = 65535): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name}=${raw}: expected a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function hostPort(name: string, raw: string): { host: string; port: number } {
+  try {
+    return parseEndpoint(raw);
+  } catch (err) {
+    throw new ConfigError(`${name}=${raw}: ${(err as Error).message}, for example 10.0.0.5:2575`);
+  }
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+function pair(env: Env, userVar: string, passVar: string): { username: string; password: string } | undefined {
+  const username = env[userVar];
+  const password = env[passVar];
+  if (!username && !password) return undefined;
+  if (!username || !password) throw new ConfigError(`${userVar} and ${passVar} go together: set both or neither`);
+  return { username, password };
+}
+
+export function readConfig(env: Env = process.env, cwd = process.cwd()): HubConfig {
+  const host = env.HOST || '127.0.0.1';
+  const mqttCredentials = pair(env, 'MQTT_USERNAME', 'MQTT_PASSWORD');
+  const adminUser = env.PASSERELLE_ADMIN_USER;
+  const adminHash = env.PASSERELLE_ADMIN_PASSWORD_HASH;
+  const adminPassword = env.PASSERELLE_ADMIN_PASSWORD;
+  if (adminUser && !adminHash && !adminPassword) {
+    throw new ConfigError('PASSERELLE_ADMIN_USER needs PASSERELLE_ADMIN_PASSWORD or PASSERELLE_ADMIN_PASSWORD_HASH (bcrypt)');
+  }
+  if (!adminUser && (adminHash || adminPassword)) throw new ConfigError('an admin password was given without PASSERELLE_ADMIN_USER');
+  const admin = adminUser ? { username: adminUser, passwordHash: adminHash, password: adminPassword } : undefined;
+
+  const loopback = isLoopback(host);
+  if (!loopback && (!admin || (!mqttCredentials && !env.MQTT_URL))) {
+    throw new ConfigError(
+      `HOST=${host} is not loopback: set PASSERELLE_ADMIN_USER/PASSERELLE_ADMIN_PASSWORD (editor and API login) and MQTT_USERNAME/MQTT_PASSWORD (broker) — the hub never runs open on a network`,
+    );
+  }
+
+  const certFile = env.PASSERELLE_TLS_CERT;
+  const keyFile = env.PASSERELLE_TLS_KEY;
+  if (Boolean(certFile) !== Boolean(keyFile)) throw new ConfigError('PASSERELLE_TLS_CERT and PASSERELLE_TLS_KEY go together');
+
+  const durability = env.PASSERELLE_DURABILITY || 'process-crash';
+  if (durability !== 'process-crash' && durability !== 'power-loss') {
+    throw new ConfigError(`PASSERELLE_DURABILITY=${durability}: expected process-crash or power-loss`);
+  }
+  const siteId = env.SITE_ID || 'demo-site';
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(siteId)) throw new ConfigError(`SITE_ID=${siteId}: letters, digits, '.', '_' and '-' only (it is an MQTT topic level)`);
+  const timeZone = env.SITE_TZ || 'Europe/Paris';
+  try {
+    new Intl.DateTimeFormat('en', { timeZone });
+  } catch {
+    throw new ConfigError(`SITE_TZ=${timeZone}: not an IANA time zone`);
+  }
+  if (env.MQTT_URL && !/^(mqtts?|wss?):\/\//.test(env.MQTT_URL)) throw new ConfigError(`MQTT_URL=${env.MQTT_URL}: expected mqtt://, mqtts://, ws:// or wss://`);
+
+  const mqttTlsPort = env.MQTTS_PORT ? integer(env, 'MQTTS_PORT', 8883) : undefined;
+  if (mqttTlsPort !== undefined && !certFile) throw new ConfigError('MQTTS_PORT needs PASSERELLE_TLS_CERT and PASSERELLE_TLS_KEY');
+
+  return {
+    host,
+    port: integer(env, 'PORT', 1880),
+    dataDir: resolve(cwd, env.PASSERELLE_DATA_DIR || '.data'),
+    siteId,
+    timeZone,
+    mqttUrl: env.MQTT_URL || undefined,
+    mqttPort: integer(env, 'MQTT_PORT', 1883),
+    mqttTlsPort,
+    mqttCredentials,
+    admin,
+    tls: certFile && keyFile ? { certFile: resolve(cwd, certFile), keyFile: resolve(cwd, keyFile) } : undefined,
+    ehrMllp: env.EHR_MLLP ? hostPort('EHR_MLLP', env.EHR_MLLP) : undefined,
+    mllpInPort: integer(env, 'MLLP_IN_PORT', 2575),
+    flowFile: resolve(cwd, env.PASSERELLE_FLOW_FILE || resolve(__dirname, '..', '..', 'flows', 'site.json')),
+    retention: {
+      maxAgeDays: integer(env, 'PASSERELLE_RETENTION_DAYS', 90, 1, 3650),
+      maxMegabytes: integer(env, 'PASSERELLE_RETENTION_MB', 2048, 16, 10_000_000),
+    },
+    durability,
+    credentialSecret: env.PASSERELLE_CREDENTIAL_SECRET || undefined,
+    demo: loopback && !admin,
+  };
+}

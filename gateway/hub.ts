@@ -1,0 +1,133 @@
+/**
+ * The hub process, put together: the durable store, the MQTT bus (embedded broker unless
+ * MQTT_URL names one), the Node-RED runtime with the Passerelle nodes and the site flow, and
+ * the hub API, on one HTTP(S) server. This is the only file that knows how they fit.
+ */
+import express from 'express';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, lstatSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { join, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { startBroker, type RunningBroker } from '../adapters/bus';
+import { Store } from '../adapters/journal';
+import type { HubConfig } from './config';
+import { nodeRedSettings, type PasserelleSettings } from './settings';
+import { hubApi, type HubState } from './api';
+import { startRetention } from './retention';
+
+// Node-RED is a process-wide singleton: one hub per process.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const RED = require('node-red');
+
+const PACKAGE_ROOT = resolve(__dirname, '..', '..');
+const PACKAGE_NAME: string = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).name;
+
+export interface RunningHub {
+  url: string;
+  busUrl: string;
+  broker?: RunningBroker;
+  stop(): Promise<void>;
+}
+
+/** Node-RED finds our nodes as an installed module: link the package into its userDir. */
+function installNodesInto(userDir: string): void {
+  const link = join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
+  mkdirSync(resolve(link, '..'), { recursive: true });
+  try {
+    lstatSync(link);
+  } catch {
+    symlinkSync(PACKAGE_ROOT, link, 'dir');
+  }
+}
+
+/** First start: the site flow from flows/ becomes the flow the technician then edits. */
+function seedFlows(userDir: string, flowFile: string): void {
+  const target = join(userDir, 'flows.json');
+  if (!existsSync(target)) copyFileSync(flowFile, target);
+}
+
+/** The nodes of the site flow take endpoints from ${VAR}s: give them the defaults too. */
+function exportFlowEnvironment(config: HubConfig): void {
+  process.env.SITE_ID = config.siteId;
+  process.env.SITE_TZ = config.timeZone;
+  process.env.MLLP_IN_PORT = String(config.mllpInPort);
+  if (config.ehrMllp) process.env.EHR_MLLP = `${config.ehrMllp.host}:${config.ehrMllp.port}`;
+}
+
+function localUrl(scheme: string, host: string, port: number): string {
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `${scheme}://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}
+
+export async function startHub(config: HubConfig, log: (line: string) => void = console.log): Promise<RunningHub> {
+  const userDir = join(config.dataDir, 'node-red');
+  mkdirSync(userDir, { recursive: true });
+  const store = Store.open({ dir: join(config.dataDir, 'journal'), durability: config.durability });
+  const tlsFiles = config.tls ? { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile) } : undefined;
+
+  let broker: RunningBroker | undefined;
+  if (!config.mqttUrl) {
+    broker = await startBroker({
+      host: config.host,
+      port: config.mqttPort,
+      dataDir: join(config.dataDir, 'broker'),
+      credentials: config.mqttCredentials,
+      tls: tlsFiles && config.mqttTlsPort !== undefined ? { port: config.mqttTlsPort, ...tlsFiles } : undefined,
+    });
+  }
+  const busUrl = config.mqttUrl ?? localUrl('mqtt', config.host, broker!.port);
+
+  installNodesInto(userDir);
+  seedFlows(userDir, config.flowFile);
+  exportFlowEnvironment(config);
+
+  const passerelle: PasserelleSettings = {
+    dataDir: config.dataDir,
+    siteId: config.siteId,
+    timeZone: config.timeZone,
+    durability: config.durability,
+    bus: { url: busUrl, ...config.mqttCredentials },
+  };
+  const app = express();
+  const server = tlsFiles ? https.createServer(tlsFiles, app) : http.createServer(app);
+  const state: HubState = { flowsRunning: false, startedAt: new Date().toISOString(), config, broker, store };
+  const onFlowsStarted = () => { state.flowsRunning = true; };
+  const onFlowsStopped = () => { state.flowsRunning = false; };
+  RED.events.on('flows:started', onFlowsStarted);
+  RED.events.on('flows:stopped', onFlowsStopped);
+
+  RED.init(server, nodeRedSettings(config, passerelle));
+  // On the admin app, so the API shares the editor's login and tokens.
+  RED.httpAdmin.use('/passerelle/api', hubApi(state, RED.auth.needsPermission));
+  app.use('/', RED.httpAdmin);
+  app.use('/flows-http', RED.httpNode);
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolveListen());
+  });
+  const port = (server.address() as AddressInfo).port;
+  await RED.start();
+  const retention = startRetention(store, config.retention);
+  const url = localUrl(tlsFiles ? 'https' : 'http', config.host, port);
+
+  log(`Passerelle hub for site ${config.siteId}: editor and API on ${url}, bus ${broker ? `embedded on port ${broker.port}` : 'external'}, data in ${config.dataDir}`);
+  if (config.demo) log('DEMO MODE: bound to loopback with no credentials, so the editor, the API and the broker are open. Set PASSERELLE_ADMIN_USER/PASSERELLE_ADMIN_PASSWORD and MQTT_USERNAME/MQTT_PASSWORD before any real use.');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      retention.stop();
+      server.close();
+      server.closeAllConnections?.();
+      await RED.stop(); // nodes close: listeners stop accepting, queues flush in-flight messages
+      RED.events.off('flows:started', onFlowsStarted);
+      RED.events.off('flows:stopped', onFlowsStopped);
+      await broker?.close();
+      store.close();
+    })();
+    return stopping;
+  };
+  return { url, busUrl, broker, stop };
+}

@@ -1,0 +1,208 @@
+/**
+ * passerelle-to-record: canonical results → HL7v2 ORU^R01 → the patient record over MLLP.
+ * Results come from the bus (a durable subscription: the broker is acknowledged only once the
+ * ORU is in the outbound queue on disk) or from a wire. Each is journaled with its raw bytes,
+ * indexed for the results board, queued under a stable control ID and delivered in order by a
+ * DeliveryWorker; ACKs are matched by control ID. Unmatched patients are held, never sent.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { DeliveryWorker, type DeliveryEvent } from '../../adapters/delivery';
+import { registerDestination } from '../../adapters/delivery/registry';
+import { buildOru, encodeMessage, MllpClient, type Hl7Charset } from '../../adapters/hl7';
+import { parseResult, resultFilter, topicFor, validateResult, type Result } from '../../adapters/model';
+import type { BusClient } from '../../adapters/bus';
+import type { Store } from '../../adapters/journal';
+import type { BusNode } from '../bus/bus';
+import { hubSettings, openStore } from '../shared/hub-settings';
+import { NodeStatus, shortError } from '../shared/status';
+import { parseEndpoint } from '../../adapters/common/endpoint';
+import * as readiness from '../../adapters/common/readiness';
+
+interface ToRecordDef extends NodeDef {
+  bus: string;
+  topic: string;
+  endpoint: string;
+  tls: string;
+  sendingApplication: string;
+  sendingFacility: string;
+  receivingApplication: string;
+  receivingFacility: string;
+  charset: Hl7Charset;
+  ackTimeout: string | number;
+  maxAttempts: string | number;
+  window: string | number;
+  /** Longest wait between two tries, in seconds (back-off doubles from 1 s up to it). */
+  retryMax: string | number;
+}
+
+interface TlsConfigNode extends Node {
+  addTLSOptions(options: Record<string, unknown>): void;
+}
+
+const STATUS_EVERY_MS = 2000;
+
+function positive(value: string | number | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
+module.exports = function register(RED: NodeAPI): void {
+  function ToRecordNode(this: Node, def: ToRecordDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const status = new NodeStatus(node);
+    const settings = hubSettings(RED);
+    const destination = node.id;
+
+    let endpoint: { host: string; port: number };
+    try {
+      endpoint = parseEndpoint(def.endpoint);
+    } catch (err) {
+      status.idle(RED._('passerelle-to-record.status.not-configured'));
+      node.error(RED._('passerelle-to-record.errors.endpoint', { value: def.endpoint || '', reason: (err as Error).message }));
+      return;
+    }
+
+    const store: Store = openStore(RED);
+    const tls: Record<string, unknown> = {};
+    const tlsNode = def.tls ? (RED.nodes.getNode(def.tls) as TlsConfigNode | null) : null;
+    tlsNode?.addTLSOptions(tls);
+    const transport = new MllpClient({ ...endpoint, tls: def.tls ? tls : undefined });
+    const worker = new DeliveryWorker({
+      store,
+      destination,
+      transport,
+      ackTimeoutMs: positive(def.ackTimeout, 30) * 1000,
+      maxAttempts: positive(def.maxAttempts, 5),
+      window: positive(def.window, 1),
+      backoff: { initialMs: 1000, maxMs: positive(def.retryMax, 30) * 1000, factor: 2 },
+    });
+    const oruOptions = {
+      sendingApplication: def.sendingApplication || 'PASSERELLE',
+      sendingFacility: def.sendingFacility || settings.siteId,
+      receivingApplication: def.receivingApplication || '',
+      receivingFacility: def.receivingFacility || '',
+      charset: def.charset || 'UNICODE UTF-8',
+      timeZone: settings.timeZone,
+    } as const;
+    // Topic of each queued result's delivery events; after a restart, unknown ones go to the hub's topic.
+    const eventTopics = new Map<string, string>();
+    let bus: BusClient | undefined;
+    let held = 0;
+
+    const publish = (topic: string, payload: unknown) => {
+      bus?.publish(topic, JSON.stringify(payload)).catch((err: unknown) => node.warn(`bus: ${shortError(err, 200)}`));
+    };
+
+    /** Journals, indexes and queues one result. Throws (after journaling) when it is not a result. */
+    const accept = (raw: Buffer, channel: string, parsed?: unknown): Result => {
+      let result: Result;
+      try {
+        result = parsed === undefined ? parseResult(raw) : validateResult(parsed);
+      } catch (err) {
+        const journalId = store.journalInbound({ channel, contentType: 'application/json', raw, status: 'rejected', error: (err as Error).message });
+        publish(topicFor({ site: settings.siteId, kind: 'hub', source: node.id, event: 'error' }), { journalId, channel, error: (err as Error).message, at: new Date().toISOString() });
+        throw new Error(RED._('passerelle-to-record.errors.invalid', { channel, journalId, reason: (err as Error).message }));
+      }
+      const inboundId = store.journalInbound({ channel, contentType: 'application/json', raw, status: 'accepted', resultId: result.id });
+      store.recordResult(result, inboundId);
+      const topic = topicFor({ site: result.source.site, kind: result.kind, source: result.source.deviceId, event: 'delivery' });
+      if (!result.patient?.matched) {
+        held += 1;
+        publish(topic, { destination, resultId: result.id, state: 'held', reason: 'patient not matched', at: Date.now() });
+        return result;
+      }
+      const queued = store.enqueue({
+        destination,
+        dedupeKey: result.id,
+        resultId: result.id,
+        inboundId,
+        contentType: 'application/hl7-v2',
+        build: (controlId) => encodeMessage(buildOru(result, { ...oruOptions, controlId }), oruOptions.charset).bytes,
+      });
+      if (!queued.duplicate) {
+        eventTopics.set(result.id, topic);
+        worker.kick();
+      }
+      return result;
+    };
+
+    const showStatus = () => {
+      const depth = store.depth(destination);
+      const queued = depth.pending + depth.waiting + depth.sent;
+      const { connected, lastError } = worker.status;
+      const text = RED._('passerelle-to-record.status.queue', { queued, dead: depth.dead, held });
+      if (lastError && !connected) status.failing(`${RED._('passerelle-to-record.status.unreachable')} · ${queued}`);
+      else if (depth.waiting > 0) status.waiting(text);
+      else status.working(text);
+    };
+
+    worker.on('delivery', (event: DeliveryEvent) => {
+      const topic = (event.resultId && eventTopics.get(event.resultId)) || topicFor({ site: settings.siteId, kind: 'hub', source: node.id, event: 'delivery' });
+      if (event.resultId && (event.state === 'accepted' || event.state === 'dead')) eventTopics.delete(event.resultId);
+      publish(topic, event);
+      node.send({ topic, payload: event });
+      if (event.state === 'dead') node.error(RED._('passerelle-to-record.errors.dead', { controlId: event.controlId, reason: event.reason ?? '' }), { payload: event });
+      showStatus();
+    });
+    worker.on('error', (err: Error) => node.error(err.message));
+    const unregister = registerDestination(destination, () => worker.kick());
+    worker.start();
+    const statusTimer = setInterval(showStatus, STATUS_EVERY_MS);
+    showStatus();
+
+    node.on('input', (msg: NodeMessageInFlow, _send, done) => {
+      const value = msg.payload;
+      try {
+        if (Buffer.isBuffer(value) || typeof value === 'string') accept(Buffer.from(value), `wire:${node.id}`);
+        else accept(Buffer.from(JSON.stringify(value ?? null)), `wire:${node.id}`, value);
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
+    });
+
+    const busNode = RED.nodes.getNode(def.bus) as BusNode | null;
+    if (busNode) {
+      const filter = def.topic || resultFilter(settings.siteId);
+      readiness.starts(node.id, `${node.type} ${node.id}: bus subscription`);
+      busNode
+        .connect(node)
+        .then(async (client) => {
+          bus = client;
+          client.on('error', (err: Error) => node.warn(`bus: ${shortError(err, 200)}`));
+          await client.subscribeDurable(filter, async (topic, payload) => {
+            try {
+              accept(payload, `mqtt:${topic}`);
+            } catch (err) {
+              node.error((err as Error).message, { topic });
+              // journaled as rejected: acknowledge it, redelivery would not make it valid
+            }
+          });
+          readiness.ready(node.id);
+        })
+        .catch((err: unknown) => {
+          readiness.failedToStart(node.id, `${node.type} ${node.id}: ${shortError(err, 200)}`);
+          status.failing(RED._('passerelle-to-record.status.bus-down'));
+          node.error(RED._('passerelle-to-record.errors.bus', { reason: shortError(err, 200) }));
+        });
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      clearInterval(statusTimer);
+      unregister();
+      readiness.forget(node.id);
+      const closing = async () => {
+        await bus?.close();
+        await worker.stop();
+        await transport.close();
+        store.close();
+      };
+      closing().then(done, (err: unknown) => {
+        node.error(shortError(err, 200));
+        done();
+      });
+    });
+  }
+  RED.nodes.registerType('passerelle-to-record', ToRecordNode);
+};
