@@ -49,6 +49,7 @@ function seedFlows(userDir: string, flowFile: string): void {
 
 /** The nodes of the site flow take endpoints from ${VAR}s: give them the defaults too. */
 function exportFlowEnvironment(config: HubConfig): void {
+  process.env.HOST = config.host;
   process.env.SITE_ID = config.siteId;
   process.env.SITE_TZ = config.timeZone;
   process.env.MLLP_IN_PORT = String(config.mllpInPort);

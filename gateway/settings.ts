@@ -24,6 +24,8 @@ export function nodeRedSettings(config: HubConfig, passerelle: PasserelleSetting
     logging: { console: { level: process.env.PASSERELLE_LOG_LEVEL || 'info', metrics: false, audit: false } },
     externalModules: { autoInstall: false, palette: { allowInstall: false }, modules: { allowInstall: false } },
     diagnostics: { enabled: false },
+    telemetry: { enabled: false }, // no update check: hospital networks are closed
+    lang: process.env.PASSERELLE_LANG || 'fr', // runtime messages (status, logs); the editor follows the browser
     runtimeState: { enabled: false },
     editorTheme: {
       page: { title: 'Passerelle' },

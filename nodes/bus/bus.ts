@@ -53,7 +53,7 @@ module.exports = function register(RED: NodeAPI): void {
       });
     };
   }
-  RED.nodes.registerType('passerelle-bus', PasserelleBusNode, {
+  RED.nodes.registerType<Node<BusCredentials>, BusNodeDef, unknown, BusCredentials>('passerelle-bus', PasserelleBusNode, {
     credentials: { username: { type: 'text' }, password: { type: 'password' } },
   });
 };

@@ -3,17 +3,17 @@
  * admissions, device gateways). Each message is journaled with its raw bytes before the ACK
  * goes back (AA), then published on the bus (passerelle/v1/<site>/hl7/<source>/message) and
  * sent on the node's output. A message that does not parse is journaled as rejected and
- * answered AR (AE when its header was readable); a broken frame is journaled and logged.
+ * answered AR; a broken frame is journaled and logged. Both reach Catch nodes.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { buildAck, decodeMessage, encodeMessage, Hl7Message, MllpServer, type Hl7Charset } from '../../adapters/hl7';
+import { buildAck, decodeMessage, encodeMessage, Hl7Message, MllpServer, toHl7Charset } from '../../adapters/hl7';
 import { topicFor } from '../../adapters/model';
 import { Outbox } from '../../adapters/outbox';
-import type { BusClient } from '../../adapters/bus';
 import type { InboundEntry, Store } from '../../adapters/journal';
 import type { BusNode } from '../bus/bus';
 import { hubSettings, openStore } from '../shared/hub-settings';
 import { NodeStatus, shortError } from '../shared/status';
+import { connectBus } from '../shared/bus-connection';
 import * as readiness from '../../adapters/common/readiness';
 
 interface Hl7InDef extends NodeDef {
@@ -68,7 +68,6 @@ module.exports = function register(RED: NodeAPI): void {
     const ackHeader = { sendingApplication: def.application || 'PASSERELLE', sendingFacility: def.facility || settings.siteId, timeZone: settings.timeZone };
     const store: Store = openStore(RED);
     const outbox = new Outbox(store, channel, busPayload, (err) => node.warn(`bus: ${shortError(err, 200)}`));
-    let bus: BusClient | undefined;
     let received = 0;
     let lastError: string | undefined;
 
@@ -80,25 +79,24 @@ module.exports = function register(RED: NodeAPI): void {
 
     /** Journal first, ACK after: the sender is told AA only once the bytes are on disk. */
     const handle = async ({ bytes, peer }: { bytes: Buffer; peer: string }): Promise<Buffer> => {
-      let message: Hl7Message | undefined;
-      let charset: Hl7Charset = 'UNICODE UTF-8';
+      let message: Hl7Message;
       try {
-        const decoded = decodeMessage(bytes);
-        if (decoded.charset === '8859/1') charset = '8859/1';
-        message = Hl7Message.parse(decoded.text);
+        message = Hl7Message.parse(decodeMessage(bytes).text);
       } catch (err) {
         const reason = (err as Error).message;
         const journalId = store.journalInbound({ channel, peer, contentType: 'application/hl7-v2', raw: bytes, status: 'rejected', error: reason });
         lastError = shortError(err, 24);
-        node.error(RED._('passerelle-hl7-in.errors.unparsable', { peer, journalId, reason }));
-        return encodeMessage(buildAck(undefined, 'AR', { ...ackHeader, controlId: `R${journalId}`.slice(0, 20), text: reason }), charset).bytes;
+        node.error(RED._('passerelle-hl7-in.errors.unparsable', { peer, journalId, reason }), { topic, payload: { journalId, peer, error: reason } });
+        return encodeMessage(buildAck(undefined, 'AR', { ...ackHeader, controlId: `R${journalId}`.slice(0, 20), text: reason }), 'UNICODE UTF-8').bytes;
       }
       const journalId = store.journalInbound({ channel, peer, contentType: 'application/hl7-v2', raw: bytes, status: 'accepted', publishTopic: topic });
       received += 1;
       lastError = undefined;
+      const bus = busConnection?.current();
       if (bus) void outbox.drain(bus);
       node.send({ topic, payload: { journalId, messageType: message.messageType, controlId: message.controlId, text: message.toString() }, hl7: message });
-      return encodeMessage(buildAck(message, 'AA', { ...ackHeader, controlId: `A${journalId}`.slice(0, 20) }), charset).bytes;
+      // The ACK repeats the message's MSH-18, so it is written in that character set.
+      return encodeMessage(buildAck(message, 'AA', { ...ackHeader, controlId: `A${journalId}`.slice(0, 20) }), toHl7Charset(message.declaredCharset)).bytes;
     };
 
     const tls: Record<string, unknown> = {};
@@ -114,7 +112,7 @@ module.exports = function register(RED: NodeAPI): void {
     server.on('frameError', ({ peer, reason, raw }: { peer: string; reason: string; raw: Buffer }) => {
       const journalId = store.journalInbound({ channel, peer, contentType: 'application/octet-stream', raw, status: 'rejected', error: reason });
       lastError = shortError(reason, 24);
-      node.warn(RED._('passerelle-hl7-in.errors.frame', { peer, journalId, reason }));
+      node.error(RED._('passerelle-hl7-in.errors.frame', { peer, journalId, reason }), { topic, payload: { journalId, peer, error: reason } });
       showStatus(server);
     });
     server.on('connection', () => showStatus(server));
@@ -138,22 +136,23 @@ module.exports = function register(RED: NodeAPI): void {
     );
 
     const busNode = RED.nodes.getNode(def.bus) as BusNode | null;
-    if (busNode) {
-      busNode.connect(node).then(
-        (client) => {
-          bus = client;
-          client.on('connect', () => void outbox.drain(client)); // replays what a crash left unpublished
-          void outbox.drain(client);
-        },
-        (err: unknown) => node.error(RED._('passerelle-hl7-in.errors.bus', { reason: shortError(err, 200) })),
-      );
-    }
+    const busConnection = busNode
+      ? connectBus(
+          busNode,
+          node,
+          async (client) => {
+            client.on('connect', () => void outbox.drain(client)); // after a reconnect
+            void outbox.drain(client); // replays what a crash left unpublished
+          },
+          (err) => node.error(RED._('passerelle-hl7-in.errors.bus', { reason: shortError(err, 200) })),
+        )
+      : undefined;
 
     node.on('close', (_removed: boolean, done: () => void) => {
       readiness.forget(node.id);
       const closing = async () => {
         await server.close();
-        await bus?.close();
+        await busConnection?.close();
         store.close();
       };
       closing().then(done, (err: unknown) => {

@@ -10,11 +10,11 @@ import { DeliveryWorker, type DeliveryEvent } from '../../adapters/delivery';
 import { registerDestination } from '../../adapters/delivery/registry';
 import { buildOru, encodeMessage, MllpClient, type Hl7Charset } from '../../adapters/hl7';
 import { parseResult, resultFilter, topicFor, validateResult, type Result } from '../../adapters/model';
-import type { BusClient } from '../../adapters/bus';
 import type { Store } from '../../adapters/journal';
 import type { BusNode } from '../bus/bus';
 import { hubSettings, openStore } from '../shared/hub-settings';
 import { NodeStatus, shortError } from '../shared/status';
+import { connectBus } from '../shared/bus-connection';
 import { parseEndpoint } from '../../adapters/common/endpoint';
 import * as readiness from '../../adapters/common/readiness';
 
@@ -87,11 +87,10 @@ module.exports = function register(RED: NodeAPI): void {
     } as const;
     // Topic of each queued result's delivery events; after a restart, unknown ones go to the hub's topic.
     const eventTopics = new Map<string, string>();
-    let bus: BusClient | undefined;
     let held = 0;
 
     const publish = (topic: string, payload: unknown) => {
-      bus?.publish(topic, JSON.stringify(payload)).catch((err: unknown) => node.warn(`bus: ${shortError(err, 200)}`));
+      busConnection?.current()?.publish(topic, JSON.stringify(payload)).catch((err: unknown) => node.warn(`bus: ${shortError(err, 200)}`));
     };
 
     /** Journals, indexes and queues one result. Throws (after journaling) when it is not a result. */
@@ -163,37 +162,39 @@ module.exports = function register(RED: NodeAPI): void {
     });
 
     const busNode = RED.nodes.getNode(def.bus) as BusNode | null;
-    if (busNode) {
-      const filter = def.topic || resultFilter(settings.siteId);
-      readiness.starts(node.id, `${node.type} ${node.id}: bus subscription`);
-      busNode
-        .connect(node)
-        .then(async (client) => {
-          bus = client;
-          client.on('error', (err: Error) => node.warn(`bus: ${shortError(err, 200)}`));
-          await client.subscribeDurable(filter, async (topic, payload) => {
-            try {
-              accept(payload, `mqtt:${topic}`);
-            } catch (err) {
-              node.error((err as Error).message, { topic });
-              // journaled as rejected: acknowledge it, redelivery would not make it valid
-            }
-          });
-          readiness.ready(node.id);
-        })
-        .catch((err: unknown) => {
-          readiness.failedToStart(node.id, `${node.type} ${node.id}: ${shortError(err, 200)}`);
-          status.failing(RED._('passerelle-to-record.status.bus-down'));
-          node.error(RED._('passerelle-to-record.errors.bus', { reason: shortError(err, 200) }));
-        });
-    }
+    const filter = def.topic || resultFilter(settings.siteId);
+    if (busNode) readiness.starts(node.id, `${node.type} ${node.id}: bus subscription`);
+    const busConnection = busNode
+      ? connectBus(
+          busNode,
+          node,
+          async (client) => {
+            client.on('error', (err: Error) => node.warn(`bus: ${shortError(err, 200)}`));
+            await client.subscribeDurable(filter, async (topic, payload) => {
+              try {
+                accept(payload, `mqtt:${topic}`);
+              } catch (err) {
+                // journaled as rejected: acknowledge it, redelivery would not make it valid
+                node.error((err as Error).message, { topic });
+              }
+            });
+            readiness.ready(node.id);
+            showStatus();
+          },
+          (err) => {
+            readiness.failedToStart(node.id, `${node.type} ${node.id}: ${shortError(err, 200)}`);
+            status.failing(RED._('passerelle-to-record.status.bus-down'));
+            node.error(RED._('passerelle-to-record.errors.bus', { reason: shortError(err, 200) }), { payload: { error: shortError(err, 200) } });
+          },
+        )
+      : undefined;
 
     node.on('close', (_removed: boolean, done: () => void) => {
       clearInterval(statusTimer);
       unregister();
       readiness.forget(node.id);
       const closing = async () => {
-        await bus?.close();
+        await busConnection?.close();
         await worker.stop();
         await transport.close();
         store.close();

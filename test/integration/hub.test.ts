@@ -8,7 +8,7 @@ import { encodeMessage, frame, MllpClient } from '../../adapters/hl7';
 import { SimulatedRecord } from '../../simulators/record';
 import { freePort, tempDir } from '../support/net';
 import { startHubProcess, waitUntil, type HubProcess } from '../support/hub-process';
-import { parseWithPythonHl7 } from '../support/python-hl7';
+import { parseWithPython, pyComponents, pyField, type PyMessage } from '../support/python-hl7';
 import { sharedFixture } from '../support/shared';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -25,6 +25,24 @@ function flowWithLatin1Record(dir: string, latin1Port: number): string {
   const file = join(dir, 'flow.json');
   writeFileSync(file, JSON.stringify(flow));
   return file;
+}
+
+/** The parts of an ORU the test compares, as python3-hl7 read them. */
+function readOru(m: PyMessage) {
+  const obxCount = m.segments.filter((seg) => seg.name === 'OBX').length;
+  const obx = Array.from({ length: obxCount }, (_, k) => ({
+    code: pyComponents(m, 'OBX', 3, k + 1) ?? [],
+    value: (pyComponents(m, 'OBX', 5, k + 1) ?? []).join('^'),
+    unit: pyComponents(m, 'OBX', 6, k + 1)?.[0] ?? '',
+    flags: pyComponents(m, 'OBX', 8, k + 1)?.[0] ?? '',
+  }));
+  return {
+    type: (pyComponents(m, 'MSH', 9) ?? []).join('^'),
+    charset: pyComponents(m, 'MSH', 18)?.[0],
+    names: (pyField(m, 'PID', 5) ?? []).map((repetition) => repetition.slice(0, 3).map((c) => c[0])),
+    identifiers: (pyField(m, 'PID', 3) ?? []).map((repetition) => repetition[0][0]),
+    obx,
+  };
 }
 
 function mosquittoPub(port: number, topic: string, file: string, extra: string[] = []): Promise<unknown> {
@@ -79,24 +97,25 @@ describe('the hub, started as the README says', function () {
     await latin1Record.waitFor(1);
     const example = JSON.parse(readFileSync(EXAMPLE, 'utf8'));
 
-    const utf8 = parseWithPythonHl7(utf8Record.received[0].bytes);
+    const utf8 = readOru(parseWithPython(utf8Record.received[0].bytes));
     expect(utf8.type).to.equal('ORU^R01^ORU_R01');
     expect(utf8.charset).to.equal('UNICODE UTF-8');
-    expect(utf8.pid5).to.contain('NOËL^Hélène^Françoise');
-    expect(utf8.pid3).to.contain('284037512345678');
+    expect(utf8.names).to.deep.include(['NOËL', 'Hélène', 'Françoise']);
+    expect(utf8.names).to.deep.include(['LEFÈVRE', 'Hélène', 'Françoise']);
+    expect(utf8.identifiers).to.include('284037512345678');
     expect(utf8.obx).to.have.length(example.observations.length);
     expect(utf8.obx.map((o) => o.value)).to.deep.equal(['12.4', '10.9', '254', '<^5', 'Présence de quelques myélocytes ; contrôle au frottis conseillé']);
-    expect(utf8.obx.map((o) => o.unit.split('^')[0])).to.deep.equal(['10*9/L', 'g/dL', '10*9/L', 'mg/L', '']);
+    expect(utf8.obx.map((o) => o.unit)).to.deep.equal(['10*9/L', 'g/dL', '10*9/L', 'mg/L', '']);
     expect(utf8.obx.map((o) => o.flags)).to.deep.equal(['H', 'L', 'N', 'N', '']);
-    expect(utf8.obx[0].code).to.contain('6690-2').and.contain('WBC');
+    expect(utf8.obx[0].code).to.deep.equal(['6690-2', 'Leucocytes', 'LN', 'WBC', 'WBC', '99HRB']);
     expect(utf8Record.received[0].text).to.contain('CŒURDEROY');
 
     const latin1Bytes = latin1Record.received[0].bytes;
     expect(latin1Bytes.includes(Buffer.from('Hélène', 'latin1'))).to.equal(true);
-    const latin1 = parseWithPythonHl7(latin1Bytes);
+    const latin1 = readOru(parseWithPython(latin1Bytes));
     expect(latin1.charset).to.equal('8859/1');
-    expect(latin1.pid5).to.contain('NOËL^Hélène^Françoise');
-    expect(latin1.obx.map((o) => o.value)).to.deep.equal(utf8.obx.map((o) => o.value));
+    expect(latin1.names).to.deep.include(['NOËL', 'Hélène', 'Françoise']);
+    expect(latin1.obx).to.deep.equal(utf8.obx);
     expect(latin1Record.received[0].text).to.contain('COEURDEROY'); // Œ is not in Latin-1
   });
 

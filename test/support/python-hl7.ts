@@ -1,6 +1,7 @@
 /**
- * python3-hl7 (Debian), a parser no one here wrote, reads what the hub sent. The script
- * decodes the bytes per MSH-18 and prints the fields the tests compare.
+ * python3-hl7 (Debian), a parser no one here wrote, reads bytes we produced. The script picks
+ * the decoding from MSH-18 itself (or takes the one forced by the test) and dumps every field as
+ * repetitions → components → subcomponents, leaves unescaped by python-hl7.
  */
 import { execFileSync } from 'node:child_process';
 import { DEBIAN_PYTHON } from './shared';
@@ -8,34 +9,52 @@ import { DEBIAN_PYTHON } from './shared';
 const SCRIPT = String.raw`
 import hl7, json, sys
 raw = sys.stdin.buffer.read()
-charset = b'UTF-8' if b'UNICODE UTF-8' in raw.split(b'\r', 1)[0] else b'8859/1'
-text = raw.decode('utf-8' if charset == b'UTF-8' else 'latin-1')
+forced = sys.argv[1] if len(sys.argv) > 1 else ''
+header = raw.split(b'\r', 1)[0]
+declared = header.split(b'|')[17].split(b'^')[0].decode('ascii') if header.count(b'|') >= 17 else ''
+encoding = forced or {'UNICODE UTF-8': 'utf-8', '8859/1': 'latin-1'}.get(declared.strip(), 'utf-8')
+text = raw.decode(encoding).replace('\r\n', '\r').replace('\n', '\r')
 m = hl7.parse(text)
-def f(seg, i):
-    return str(seg[i]) if len(seg) > i else ''
-pid = m.segment('PID')
-out = {
-  'type': str(m.segment('MSH')[9]), 'controlId': str(m.segment('MSH')[10]), 'charset': str(m.segment('MSH')[18]),
-  'pid3': f(pid, 3), 'pid5': f(pid, 5), 'pid7': f(pid, 7), 'pid8': f(pid, 8),
-  'obr': [ {'placer': f(s, 2), 'filler': f(s, 3), 'code': f(s, 4)} for s in m.segments('OBR') ],
-  'obx': [ {'type': f(s, 2), 'code': f(s, 3), 'value': f(s, 5), 'unit': f(s, 6), 'range': f(s, 7), 'flags': f(s, 8), 'status': f(s, 11), 'time': f(s, 14), 'equipment': f(s, 18)} for s in m.segments('OBX') ],
-}
-print(json.dumps(out, ensure_ascii=False))
+def tree(x, level):
+    if isinstance(x, str) or not isinstance(x, list):
+        v = m.unescape(str(x))
+        for _ in range(3 - level):
+            v = [v]
+        return v
+    return [tree(c, level + 1) for c in x]
+out = []
+for seg in m:
+    name = str(seg[0])
+    fields = [None]
+    for i in range(1, len(seg)):
+        if name == 'MSH' and i <= 2:
+            fields.append([[[str(seg[i])]]])
+        else:
+            fields.append(tree(seg[i], 0))
+    out.append({'name': name, 'fields': fields})
+print(json.dumps({'encoding': encoding, 'declared': declared, 'segments': out}, ensure_ascii=False))
 `;
 
-export interface PythonOru {
-  type: string;
-  controlId: string;
-  charset: string;
-  pid3: string;
-  pid5: string;
-  pid7: string;
-  pid8: string;
-  obr: Array<{ placer: string; filler: string; code: string }>;
-  obx: Array<{ type: string; code: string; value: string; unit: string; range: string; flags: string; status: string; time: string; equipment: string }>;
+export type PyField = string[][][];
+
+export interface PyMessage {
+  encoding: string;
+  declared: string;
+  segments: Array<{ name: string; fields: Array<PyField | null> }>;
 }
 
-export function parseWithPythonHl7(bytes: Buffer): PythonOru {
-  const out = execFileSync(DEBIAN_PYTHON, ['-c', SCRIPT], { input: bytes });
-  return JSON.parse(out.toString('utf8')) as PythonOru;
+export function parseWithPython(bytes: Buffer, forcedEncoding?: 'utf-8' | 'latin-1'): PyMessage {
+  const out = execFileSync(DEBIAN_PYTHON, ['-c', SCRIPT, ...(forcedEncoding ? [forcedEncoding] : [])], { input: bytes });
+  return JSON.parse(out.toString('utf8')) as PyMessage;
+}
+
+/** Field n of the k-th segment with this name (1-based), as python-hl7 read it. */
+export function pyField(message: PyMessage, segment: string, field: number, occurrence = 1): PyField | undefined {
+  const seg = message.segments.filter((s) => s.name === segment)[occurrence - 1];
+  return seg?.fields[field] ?? undefined;
+}
+
+/** Components of one repetition, each its first subcomponent; convenient for simple fields. */
+export function pyComponents(message: PyMessage, segment: string, field: number, occurrence = 1, repetition = 1): string[] | undefined {
+  return pyField(message, segment, field, occurrence)?.[repetition - 1]?.map((c) => c[0]);
 }
