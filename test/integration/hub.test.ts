@@ -7,7 +7,8 @@ import { BusClient } from '../../adapters/bus';
 import { encodeMessage, frame, MllpClient } from '../../adapters/hl7';
 import { SimulatedRecord } from '../../simulators/record';
 import { freePort, tempDir } from '../support/net';
-import { startHubProcess, waitUntil, type HubProcess } from '../support/hub-process';
+import { httpStatus, startHubProcess, waitUntil, type HubProcess } from '../support/hub-process';
+import { makeCertificate } from '../support/certificate';
 import { parseWithPython, pyComponents, pyField, type PyMessage } from '../support/python-hl7';
 import { sharedFixture } from '../support/shared';
 
@@ -224,6 +225,28 @@ describe('the hub, secure by default', function () {
       await mosquittoPub(hub.mqttPort, RESULT_TOPIC, EXAMPLE, ['-u', 'hub', '-P', 'secret-mqtt']);
     } finally {
       await hub.stop();
+      data.remove();
+    }
+  });
+
+  it('serves HTTPS and MQTTS with the site certificate, and stops cleanly on SIGTERM', async () => {
+    const data = tempDir();
+    const certificate = makeCertificate(data.dir);
+    const mqttsPort = await freePort();
+    const hub = await startHubProcess(join(data.dir, 'hub'), {
+      PASSERELLE_TLS_CERT: certificate.certFile,
+      PASSERELLE_TLS_KEY: certificate.keyFile,
+      MQTTS_PORT: String(mqttsPort),
+    });
+    try {
+      expect(hub.url).to.match(/^https:/);
+      await waitUntil(async () => (await httpStatus(`${hub.url}/passerelle/api/health`, certificate.certFile)) === 200, 20_000);
+      const untrusted = await httpStatus(`${hub.url}/passerelle/api/health`).then(String, (err: Error) => err.message);
+      expect(untrusted).to.match(/self[- ]signed/i);
+      await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(mqttsPort), '--cafile', certificate.certFile, '-q', '1', '-t', RESULT_TOPIC, '-f', EXAMPLE]);
+    } finally {
+      expect(await hub.stop(), 'exit code after SIGTERM').to.equal(0);
+      expect(hub.output()).to.contain('SIGTERM: stopping');
       data.remove();
     }
   });

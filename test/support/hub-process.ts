@@ -3,6 +3,9 @@
  * ports and data directory, so tests can kill -9 it and start it again on the same data.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { join, resolve } from 'node:path';
 import { freePort } from './net';
 
@@ -41,7 +44,7 @@ export async function startHubProcess(dataDir: string, env: Record<string, strin
   child.stdout!.on('data', (d: Buffer) => { log += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${fullEnv.PASSERELLE_TLS_CERT ? 'https' : 'http'}://127.0.0.1:${port}`;
   const hub: HubProcess = {
     child,
     url,
@@ -54,11 +57,23 @@ export async function startHubProcess(dataDir: string, env: Record<string, strin
   };
   await waitUntil(async () => {
     if (child.exitCode !== null) throw new Error(`hub exited with ${child.exitCode}:\n${log}`);
-    const headers: Record<string, string> = env.__TOKEN ? { authorization: `Bearer ${env.__TOKEN}` } : {};
-    const res = await fetch(`${url}/passerelle/api/health`, { headers }).catch(() => undefined);
-    return res !== undefined && (res.status === 200 || res.status === 401);
+    // Up means answering: 200, or 401 when a login is required, or 503 while flows start.
+    const status = await httpStatus(`${url}/passerelle/api/health`, fullEnv.PASSERELLE_TLS_CERT).catch(() => undefined);
+    return status !== undefined;
   }, 30_000, () => `hub did not become healthy:\n${log}`);
   return hub;
+}
+
+/** The HTTP(S) status of a GET; `caFile` trusts a test certificate. */
+export function httpStatus(url: string, caFile?: string): Promise<number> {
+  return new Promise((resolveStatus, reject) => {
+    const get = url.startsWith('https:') ? httpsGet : httpGet;
+    const request = get(url, caFile ? { ca: readFileSync(caFile) } : {}, (res) => {
+      res.resume();
+      resolveStatus(res.statusCode ?? 0);
+    });
+    request.on('error', reject);
+  });
 }
 
 /** Polls a condition where no event exists to await (an HTTP endpoint, another process). */
