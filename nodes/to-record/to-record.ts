@@ -41,6 +41,9 @@ interface TlsConfigNode extends Node {
 
 const STATUS_EVERY_MS = 2000;
 
+/** Input that was refused and kept in the journal: acknowledging it loses nothing. */
+class RefusedInputError extends Error {}
+
 function positive(value: string | number | undefined, fallback: number): number {
   const n = Number(value);
   return Number.isFinite(n) && n > 0 ? n : fallback;
@@ -93,33 +96,43 @@ module.exports = function register(RED: NodeAPI): void {
       busConnection?.current()?.publish(topic, JSON.stringify(payload)).catch((err: unknown) => node.warn(`bus: ${shortError(err, 200)}`));
     };
 
-    /** Journals, indexes and queues one result. Throws (after journaling) when it is not a result. */
+    /** Keeps refused bytes in the journal, says so on the bus, and throws a clear error. */
+    const reject = (raw: Buffer, channel: string, err: unknown): never => {
+      const reason = (err as Error).message;
+      const journalId = store.journalInbound({ channel, contentType: 'application/json', raw, status: 'rejected', error: reason });
+      publish(topicFor({ site: settings.siteId, kind: 'hub', source: node.id, event: 'error' }), { journalId, channel, error: reason, at: new Date().toISOString() });
+      throw new RefusedInputError(RED._('passerelle-to-record.errors.invalid', { channel, journalId, reason }));
+    };
+
+    /** Journals, indexes and queues one result, in one commit. Throws (after journaling) what cannot be sent. */
     const accept = (raw: Buffer, channel: string, parsed?: unknown): Result => {
       let result: Result;
+      let queued: { duplicate: boolean } | undefined;
       try {
         result = parsed === undefined ? parseResult(raw) : validateResult(parsed);
+        const valid = result;
+        const matched = valid.patient?.matched === true;
+        queued = store.transaction(() => {
+          const inboundId = store.journalInbound({ channel, contentType: 'application/json', raw, status: 'accepted', resultId: valid.id });
+          store.recordResult(valid, inboundId);
+          if (!matched) return undefined; // held: listed, never sent under a guessed identity
+          return store.enqueue({
+            destination,
+            dedupeKey: valid.id,
+            resultId: valid.id,
+            inboundId,
+            contentType: 'application/hl7-v2',
+            build: (controlId) => encodeMessage(buildOru(valid, { ...oruOptions, controlId }), oruOptions.charset).bytes,
+          });
+        });
       } catch (err) {
-        const journalId = store.journalInbound({ channel, contentType: 'application/json', raw, status: 'rejected', error: (err as Error).message });
-        publish(topicFor({ site: settings.siteId, kind: 'hub', source: node.id, event: 'error' }), { journalId, channel, error: (err as Error).message, at: new Date().toISOString() });
-        throw new Error(RED._('passerelle-to-record.errors.invalid', { channel, journalId, reason: (err as Error).message }));
+        return reject(raw, channel, err);
       }
-      const inboundId = store.journalInbound({ channel, contentType: 'application/json', raw, status: 'accepted', resultId: result.id });
-      store.recordResult(result, inboundId);
       const topic = topicFor({ site: result.source.site, kind: result.kind, source: result.source.deviceId, event: 'delivery' });
-      if (!result.patient?.matched) {
+      if (!queued) {
         held += 1;
         publish(topic, { destination, resultId: result.id, state: 'held', reason: 'patient not matched', at: Date.now() });
-        return result;
-      }
-      const queued = store.enqueue({
-        destination,
-        dedupeKey: result.id,
-        resultId: result.id,
-        inboundId,
-        contentType: 'application/hl7-v2',
-        build: (controlId) => encodeMessage(buildOru(result, { ...oruOptions, controlId }), oruOptions.charset).bytes,
-      });
-      if (!queued.duplicate) {
+      } else if (!queued.duplicate) {
         eventTopics.set(result.id, topic);
         worker.kick();
       }
@@ -141,7 +154,8 @@ module.exports = function register(RED: NodeAPI): void {
       if (event.resultId && (event.state === 'accepted' || event.state === 'dead')) eventTopics.delete(event.resultId);
       publish(topic, event);
       node.send({ topic, payload: event });
-      if (event.state === 'dead') node.error(RED._('passerelle-to-record.errors.dead', { controlId: event.controlId, reason: event.reason ?? '' }), { payload: event });
+      // The record's own error text may name the patient: the log gets the ACK code only.
+      if (event.state === 'dead') node.error(RED._('passerelle-to-record.errors.dead', { controlId: event.controlId, cause: event.ackCode ?? 'no ACK' }), { topic, payload: event });
       showStatus();
     });
     worker.on('error', (err: Error) => node.error(err.message));
@@ -174,8 +188,10 @@ module.exports = function register(RED: NodeAPI): void {
               try {
                 accept(payload, `mqtt:${topic}`);
               } catch (err) {
-                // journaled as rejected: acknowledge it, redelivery would not make it valid
-                node.error((err as Error).message, { topic });
+                // Not journaled (the store failed): no PUBACK, the broker delivers it again.
+                if (!(err instanceof RefusedInputError)) throw err;
+                // Journaled as refused: acknowledge it, redelivery would not make it valid.
+                node.error(err.message, { topic, payload: { error: err.message } });
               }
             });
             readiness.ready(node.id);

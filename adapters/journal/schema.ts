@@ -1,0 +1,121 @@
+/**
+ * The store's schema, as numbered migrations recorded in schema_migrations. A migration runs
+ * once, in a transaction with its record; a database newer than this code is refused rather
+ * than guessed at.
+ */
+import type Database from 'better-sqlite3';
+
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The live (not final) states, as the partial index says it: queries repeat it verbatim to use
+ * the index. An OR, not 'state IN (...)': SQLite builds a throw-away table for every IN list,
+ * which costs ten times the lookup itself on the hot path.
+ */
+export const LIVE_STATES_SQL = "(state = 'pending' OR state = 'sent' OR state = 'waiting')";
+
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'journal, outbound queues, results index',
+    sql: `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+      -- Raw bytes last: queries that do not need them stop before the overflow pages.
+      CREATE TABLE inbound (
+        id TEXT PRIMARY KEY,
+        received_at INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        peer TEXT,
+        content_type TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status = 'accepted' OR status = 'rejected'),
+        error TEXT,
+        result_id TEXT,
+        publish_topic TEXT,
+        published_at INTEGER,
+        raw BLOB NOT NULL
+      );
+      -- The outbox: tiny, since entries leave it once published.
+      CREATE INDEX inbound_unpublished ON inbound (id) WHERE publish_topic IS NOT NULL AND published_at IS NULL;
+      -- Rejected input is rare and is what people look for.
+      CREATE INDEX inbound_rejected ON inbound (id) WHERE status = 'rejected';
+
+      -- AUTOINCREMENT: an id is never reused after retention deletes the newest rows.
+      CREATE TABLE outbound (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        destination TEXT NOT NULL,
+        dedupe_key TEXT NOT NULL,
+        control_id TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL CHECK (state = 'pending' OR state = 'sent' OR state = 'waiting' OR state = 'accepted' OR state = 'dead'),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        sent_at INTEGER,
+        result_id TEXT,
+        inbound_id TEXT,
+        content_type TEXT NOT NULL,
+        last_error TEXT,
+        ack_code TEXT,
+        ack_raw BLOB,
+        payload BLOB NOT NULL
+      );
+      CREATE UNIQUE INDEX outbound_dedupe ON outbound (destination, dedupe_key);
+      -- The queues proper: only live rows, so nextDue reads a handful of entries.
+      CREATE INDEX outbound_live ON outbound (destination, id) WHERE ${LIVE_STATES_SQL};
+      -- Dead letters: counted per destination for every status update, listed for people.
+      CREATE INDEX outbound_dead ON outbound (destination, id) WHERE state = 'dead';
+      CREATE INDEX outbound_result ON outbound (result_id) WHERE result_id IS NOT NULL;
+
+      CREATE TABLE results (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        received_at TEXT NOT NULL,
+        recorded_at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        site TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        patient_name TEXT,
+        patient_id TEXT,
+        patient_search TEXT,
+        specimen_id TEXT,
+        observation_count INTEGER NOT NULL,
+        matched INTEGER NOT NULL,
+        inbound_id TEXT,
+        json TEXT NOT NULL
+      );
+      CREATE INDEX results_device ON results (device_id, seq);
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+export class SchemaTooNewError extends Error {
+  constructor(found: number) {
+    super(`the journal database is at schema version ${found}, newer than this Passerelle knows (${SCHEMA_VERSION}): upgrade Passerelle or point it at another data directory`);
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+export function migrate(db: Database.Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  )`);
+  const current = (db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+  if (current > SCHEMA_VERSION) throw new SchemaTooNewError(current);
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, Date.now());
+    }).immediate();
+  }
+}
