@@ -39,7 +39,8 @@ interface TlsConfigNode extends Node {
   addTLSOptions(options: Record<string, unknown>): void;
 }
 
-const STATUS_EVERY_MS = 2000;
+/** The status dot is refreshed on a timer, not per message: counting the queue costs a query. */
+const STATUS_EVERY_MS = 1000;
 
 /** Input that was refused and kept in the journal: acknowledging it loses nothing. */
 class RefusedInputError extends Error {}
@@ -156,7 +157,6 @@ module.exports = function register(RED: NodeAPI): void {
       node.send({ topic, payload: event });
       // The record's own error text may name the patient: the log gets the ACK code only.
       if (event.state === 'dead') node.error(RED._('passerelle-to-record.errors.dead', { controlId: event.controlId, cause: event.ackCode ?? 'no ACK' }), { topic, payload: event });
-      showStatus();
     });
     worker.on('error', (err: Error) => node.error(err.message));
     const unregister = registerDestination(destination, () => worker.kick());
