@@ -131,6 +131,20 @@ describe('the hub, started as the README says', function () {
     expect(page.results[0].observationCount).to.equal(5);
   });
 
+  it('re-sends a delivered message on request, with the same control id', async () => {
+    const { messages } = await (await fetch(`${hub.url}/passerelle/api/outbound?destination=site-to-record&state=accepted`)).json();
+    const first = messages.find((m: { resultId: string }) => m.resultId === '0b5c2a6e-7f1d-4c8e-9a53-3e2f0d9b6a41');
+    expect(first.payload, 'the list carries no patient data').to.equal(undefined);
+    const before = utf8Record.received.length;
+    const res = await fetch(`${hub.url}/passerelle/api/outbound/${first.id}/resend`, { method: 'POST' });
+    expect(res.status).to.equal(202);
+    await utf8Record.waitFor(before + 1);
+    expect(utf8Record.received[before].controlId).to.equal(first.controlId);
+    expect(utf8Record.received[before].bytes.equals(utf8Record.received[0].bytes)).to.equal(true);
+    const pending = await fetch(`${hub.url}/passerelle/api/outbound/999999/resend`, { method: 'POST' });
+    expect(pending.status).to.equal(404);
+  });
+
   it('refuses a malformed result with an error event, keeps its bytes, and goes on', async () => {
     const watcher = await BusClient.connect({ url: hub.mqttUrl, clientId: 'test-error-watcher' });
     const errors: Array<Record<string, string>> = [];
