@@ -1,5 +1,5 @@
-// aedes-persistence-level ships no types. Aedes 1.x wants the async class directly (its
-// package main wraps it in a callback adapter that Aedes.listen() refuses).
+// aedes-persistence-level ships no types. We use its async class directly: its package main
+// wraps that class in a callback adapter made for aedes 0.x; OrderedLevelPersistence extends it.
 declare module 'aedes-persistence-level/asyncPersistence.js' {
   import type { AbstractLevel } from 'abstract-level';
   class AsyncLevelPersistence {
