@@ -5,7 +5,7 @@
  * baseline measured in the same run: the same listener fed directly by an MLLP client.
  * Also the hub's peak memory (VmHWM). Figures only: nothing here asserts a duration.
  *
- *   npm run bench                # BENCH_COUNT=10000 BENCH_RATE=500 BENCH_SECONDS=10 to change
+ *   npm run bench     # BENCH_COUNT=10000 BENCH_RATES=500,200 BENCH_SECONDS=10 to change
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -18,7 +18,7 @@ import { startHubProcess, waitUntil } from '../test/support/hub-process';
 
 const ROOT = resolve(__dirname, '..', '..');
 const COUNT = Number(process.env.BENCH_COUNT ?? 10_000);
-const RATE = Number(process.env.BENCH_RATE ?? 500);
+const RATES = (process.env.BENCH_RATES ?? '500,200').split(',').map(Number);
 const PACED_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const TOPIC = 'passerelle/v1/bench-site/biology/yumizen-h500-1/result';
 const example = JSON.parse(readFileSync(join(ROOT, 'docs', 'schema', 'result.example.json'), 'utf8')) as Result;
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   const record = await new SimulatedRecord({ onMessage: (m) => arrivals.set(resultNumber(m.text), performance.now()) }).start();
   const lines: string[] = [];
   lines.push(await baseline(record, COUNT, Infinity));
-  lines.push(await baseline(record, RATE * PACED_SECONDS, RATE));
+  for (const rate of RATES) lines.push(await baseline(record, rate * PACED_SECONDS, rate));
   record.received.length = 0;
   arrivals.clear();
 
@@ -97,7 +97,11 @@ async function main(): Promise<void> {
     lines.push(describe(label, count, seconds, latencies));
   };
   await throughHub('hub: bus → ORU → ACK, flat out', 0, COUNT, Infinity, 64);
-  await throughHub(`hub: bus → ORU → ACK @${RATE}/s`, COUNT, RATE * PACED_SECONDS, RATE, 8);
+  let first = COUNT;
+  for (const rate of RATES) {
+    await throughHub(`hub: bus → ORU → ACK @${rate}/s`, first, rate * PACED_SECONDS, rate, 8);
+    first += rate * PACED_SECONDS;
+  }
   const status = readFileSync(`/proc/${hub.child.pid}/status`, 'utf8');
   const peak = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
   await bus.close();
