@@ -12,7 +12,7 @@
 import { EventEmitter } from 'node:events';
 import type { OutboundMessage, Store } from '../journal';
 import { backoffDelay, checkBackoff, DEFAULT_BACKOFF, type Backoff } from './backoff';
-import { systemClock, type Clock } from './clock';
+import { systemClock, type Clock } from '../common/clock';
 import { classifyFailure, isPositive, type AckInfo, type Transport } from './transport';
 
 export type DeliveryState = 'sent' | 'accepted' | 'rejected' | 'retrying' | 'dead' | 'unreachable';

@@ -26,18 +26,9 @@ import type { Acknowledgement } from './ack';
 import type { ObservationMessageType, PoctService } from './obs';
 import { Poct1Splitter, type Poct1Document, type SplitItem } from './splitter';
 import type { XmlEncoding } from './xml';
+import { systemClock, type Clock } from '../common/clock';
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+export { systemClock, type Clock };
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 

@@ -68,16 +68,6 @@ export function run(command: string, args: string[], timeoutMs = 20_000): Promis
   });
 }
 
-/** A self-signed certificate for localhost (and 127.0.0.1). */
-export async function makeCertificate(dir: string): Promise<{ keyFile: string; certFile: string }> {
-  const keyFile = join(dir, 'key.pem');
-  const certFile = join(dir, 'cert.pem');
-  const result = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-days', '2', '-keyout', keyFile, '-out', certFile]);
-  if (result.code !== 0) throw new Error(`openssl failed: ${result.stderr}`);
-  return { keyFile, certFile };
-}
-
 /** Debian's Mosquitto on loopback, with a password file and persistence, in `dir`. */
 export async function startMosquitto(dir: string, user: { username: string; password: string }): Promise<{ port: number; child: ChildProcess }> {
   const passwordFile = join(dir, 'passwd');

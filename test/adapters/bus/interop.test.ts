@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { BusClient, startBroker, type RunningBroker } from '../../../adapters/bus';
 import { topicFor } from '../../../adapters/model/topics';
 import { tempDir } from '../../support/net';
-import { killChildren, makeCertificate, rejection, run, startMosquitto, waitFor } from './helpers';
+import { killChildren, rejection, run, startMosquitto, waitFor } from './helpers';
+import { makeCertificate } from '../../support/certificate';
 
 const TOPIC = topicFor({ site: 'interop', kind: 'vitals', source: 'cart-3', event: 'result' });
 const FILTER = 'passerelle/v1/interop/vitals/+/result';
@@ -102,7 +103,7 @@ describe('bus: with peers no one here wrote', function () {
   describe('TLS', () => {
     it('serves mqtts with a self-signed certificate to a client that trusts it, and to mosquitto_pub', async () => {
       const certDir = dir();
-      const { keyFile, certFile } = await makeCertificate(certDir);
+      const { keyFile, certFile } = makeCertificate(certDir);
       const cert = readFileSync(certFile);
       const broker = await ourBroker({ tls: { port: 0, key: readFileSync(keyFile), cert } });
       expect(broker.tlsPort).to.be.a('number').and.not.equal(broker.port);

@@ -1,14 +1,12 @@
 /** MLLP over real loopback sockets: our server and client, and raw peers that misbehave on purpose. */
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
-import { join } from 'node:path';
 import {
   buildAck, decodeMessage, encodeMessage, frame, Hl7Message, MllpClient, MllpConnectionError, MllpDecoder, MllpFrameError, MllpServer,
   MllpTimeoutError, type AckInfo, type MllpFrameErrorEvent,
 } from '../../../adapters/hl7';
 import { freePort, once, tempDir } from '../../support/net';
+import { makeCertificate } from '../../support/certificate';
 
 const HOST = '127.0.0.1';
 
@@ -235,13 +233,7 @@ describe('hl7 MLLP over loopback sockets', function () {
     before(() => {
       const dir = tempDir('passerelle-hl7-tls-');
       remove = dir.remove;
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-        '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        '-keyout', join(dir.dir, 'key.pem'), '-out', join(dir.dir, 'cert.pem'),
-      ], { stdio: 'pipe' });
-      cert = readFileSync(join(dir.dir, 'cert.pem'));
-      key = readFileSync(join(dir.dir, 'key.pem'));
+      ({ cert, key } = makeCertificate(dir.dir));
     });
     after(() => remove());
 

@@ -1,4 +1,4 @@
-/** Time as the worker sees it: injectable, so tests run on a fake clock without sleeping. */
+/** Time as protocol state machines and workers see it: injectable, so tests run on a fake clock without sleeping. */
 export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
@@ -9,7 +9,7 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => {
     const timer = setTimeout(fn, ms);
-    // A waiting queue must not keep a stopping process alive.
+    // A waiting queue or an idle timer must not keep a stopping process alive.
     timer.unref();
     return timer;
   },
