@@ -9,11 +9,12 @@ import http from 'node:http';
 import https from 'node:https';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { startBroker, type RunningBroker } from '../adapters/bus';
+import { BusClient, keepBusConnected, startBroker, type RunningBroker } from '../adapters/bus';
+import { Outbox } from '../adapters/outbox';
 import { Store } from '../adapters/journal';
 import type { HubConfig } from './config';
 import { nodeRedSettings, type PasserelleSettings } from './settings';
-import { hubApi, type HubState } from './api';
+import { API_OUTBOX_CHANNEL, hubApi, type HubState } from './api';
 import { startRetention } from './retention';
 
 // Node-RED is a process-wide singleton: one hub per process.
@@ -59,6 +60,31 @@ function exportFlowEnvironment(config: HubConfig): void {
 function localUrl(scheme: string, host: string, port: number): string {
   const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return `${scheme}://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}
+
+/**
+ * The API's own bus client, on the hub's bus with the hub's credentials: it publishes what the
+ * API journaled in its outbox (results assigned a patient), at once, after a reconnect, and at
+ * start for what a crash left unpublished.
+ */
+function startApiPublisher(store: Store, bus: PasserelleSettings['bus'], siteId: string, log: (line: string) => void) {
+  const outbox = new Outbox(store, API_OUTBOX_CHANNEL, (entry) => entry.raw, (err) => log(`hub API: bus: ${err.message}`));
+  const connection = keepBusConnected(
+    () => BusClient.connect({ url: bus.url, username: bus.username, password: bus.password, clientId: `passerelle-hub-api-${siteId}` }),
+    async (client) => {
+      client.on('error', (err: Error) => log(`hub API: bus: ${err.message}`));
+      client.on('connect', () => void outbox.drain(client));
+      void outbox.drain(client);
+    },
+    (err) => log(`hub API: bus: ${(err as Error).message}; trying again`),
+  );
+  return {
+    kick: () => {
+      const client = connection.current();
+      if (client) void outbox.drain(client);
+    },
+    stop: () => connection.close(),
+  };
 }
 
 export async function startHub(config: HubConfig, log: (line: string) => void = console.log): Promise<RunningHub> {
@@ -111,6 +137,8 @@ export async function startHub(config: HubConfig, log: (line: string) => void = 
   const port = (server.address() as AddressInfo).port;
   await RED.start();
   const retention = startRetention(store, config.retention);
+  const apiPublisher = startApiPublisher(store, passerelle.bus, config.siteId, log);
+  state.republish = apiPublisher.kick;
   const url = localUrl(tlsFiles ? 'https' : 'http', config.host, port);
 
   log(`Passerelle hub for site ${config.siteId}: editor and API on ${url}, bus ${broker ? `embedded on port ${broker.port}` : 'external'}, data in ${config.dataDir}`);
@@ -122,6 +150,7 @@ export async function startHub(config: HubConfig, log: (line: string) => void = 
       retention.stop();
       server.close();
       server.closeAllConnections?.();
+      await apiPublisher.stop();
       await RED.stop(); // nodes close: listeners stop accepting, queues flush in-flight messages
       RED.events.off('flows:started', onFlowsStarted);
       RED.events.off('flows:stopped', onFlowsStopped);

@@ -18,3 +18,4 @@ export { MLLP_START, MLLP_END, MLLP_CR, frame } from './mllp/frame';
 export { MllpDecoder, DEFAULT_MAX_MESSAGE_BYTES, type MllpDecoded } from './mllp/decoder';
 export { MllpServer, type MllpServerOptions, type MllpFrameErrorEvent } from './mllp/server';
 export { MllpClient, type MllpClientOptions } from './mllp/client';
+export { extractOrders, isOrderMessage, patientOf, INS_NIR_OID, type ExtractedOrder, type OrderExtractOptions, type SpecimenSource } from './orders';

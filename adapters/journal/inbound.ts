@@ -43,6 +43,7 @@ export class InboundJournal {
   private readonly outbox: Database.Statement;
   private readonly channelOutbox: Database.Statement;
   private readonly published: Database.Statement;
+  private readonly pendingChannels: Database.Statement;
   private readonly lists = new Map<string, Database.Statement>();
 
   constructor(private readonly db: Database.Database) {
@@ -53,6 +54,8 @@ export class InboundJournal {
     this.channelOutbox = db.prepare(`SELECT ${COLUMNS} FROM inbound INDEXED BY inbound_unpublished
       WHERE publish_topic IS NOT NULL AND published_at IS NULL AND channel = ? ORDER BY id LIMIT ?`);
     this.published = db.prepare('UPDATE inbound SET published_at = ? WHERE id = ? AND published_at IS NULL');
+    this.pendingChannels = db.prepare(`SELECT DISTINCT channel FROM inbound INDEXED BY inbound_unpublished
+      WHERE publish_topic IS NOT NULL AND published_at IS NULL AND substr(channel, 1, ?) = ?`);
   }
 
   journal(entry: InboundInput): string {
@@ -108,6 +111,10 @@ export class InboundJournal {
   unpublished(limit: number, channel?: string): InboundEntry[] {
     const rows = channel === undefined ? this.outbox.all(pageSize(limit)) : this.channelOutbox.all(channel, pageSize(limit));
     return (rows as InboundRecord[]).map(toEntry);
+  }
+
+  channelsWithUnpublished(prefix: string): string[] {
+    return (this.pendingChannels.all(prefix.length, prefix) as Array<{ channel: string }>).map((row) => row.channel);
   }
 
   markPublished(id: string): void {

@@ -5,7 +5,8 @@
 import type Database from 'better-sqlite3';
 import type { Result } from '../model/result';
 import { containsPattern, opt, pageSize, searchKey } from './sql';
-import type { DeliverySummary, OutboundState, ResultPage, ResultQuery, ResultRow } from './types';
+import type { Patient } from '../model/result';
+import type { AssignedBy, AssignOutcome, DeliverySummary, OutboundState, ResultPage, ResultQuery, ResultRow, UnmatchedQuery } from './types';
 
 interface ResultRecord {
   seq: number;
@@ -57,8 +58,18 @@ export class ResultsIndex {
   private readonly upsert: Database.Statement;
   private readonly deliveries: Database.Statement;
   private readonly lists = new Map<string, Database.Statement>();
+  private readonly byId: Database.Statement;
+  private readonly unmatched: Database.Statement;
+  private readonly unmatchedBefore: Database.Statement;
+  private readonly unmatchedOfSpecimen: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
+    this.byId = db.prepare(`SELECT ${COLUMNS} FROM results WHERE id = ?`);
+    // Held results: not matched, and never queued to any destination.
+    const held = 'matched = 0 AND NOT EXISTS (SELECT 1 FROM outbound o WHERE o.result_id = results.id)';
+    this.unmatched = db.prepare(`SELECT ${COLUMNS} FROM results INDEXED BY results_unmatched WHERE ${held} ORDER BY seq DESC LIMIT ?`);
+    this.unmatchedBefore = db.prepare(`SELECT ${COLUMNS} FROM results INDEXED BY results_unmatched WHERE ${held} AND seq < ? ORDER BY seq DESC LIMIT ?`);
+    this.unmatchedOfSpecimen = db.prepare(`SELECT ${COLUMNS} FROM results INDEXED BY results_specimen WHERE specimen_id = ? AND ${held} ORDER BY seq`);
     const fields = 'received_at, kind, site, device_id, patient_name, patient_id, patient_search, specimen_id, observation_count, matched, json';
     this.upsert = db.prepare(`INSERT INTO results (id, recorded_at, inbound_id, ${fields})
       VALUES (@id, @recorded_at, @inbound_id, @received_at, @kind, @site, @device_id, @patient_name, @patient_id, @patient_search, @specimen_id, @observation_count, @matched, @json)
@@ -116,7 +127,39 @@ export class ResultsIndex {
       statement = this.db.prepare(sql);
       this.lists.set(sql, statement);
     }
-    const records = statement.all(params) as ResultRecord[];
+    return this.page(statement.all(params) as ResultRecord[], limit);
+  }
+
+  get(id: string): Result | undefined {
+    const row = this.byId.get(id) as ResultRecord | undefined;
+    return row && (JSON.parse(row.json) as Result);
+  }
+
+  /** Results held for want of a patient (not matched, queued nowhere), newest first. */
+  listUnmatched(query: UnmatchedQuery): ResultPage {
+    const limit = pageSize(query.limit);
+    if (query.before === undefined) return this.page(this.unmatched.all(limit + 1) as ResultRecord[], limit);
+    const before = decodeCursor(query.before);
+    if (before === undefined) return { results: [] };
+    return this.page(this.unmatchedBefore.all(before, limit + 1) as ResultRecord[], limit);
+  }
+
+  /** Held results with this specimen id, oldest first. */
+  unmatchedBySpecimen(specimenId: string): Result[] {
+    return (this.unmatchedOfSpecimen.all(specimenId) as ResultRecord[]).map((row) => JSON.parse(row.json) as Result);
+  }
+
+  /** Gives a held result its patient (matched, by an order or a person) and stores it. */
+  assignPatient(resultId: string, patient: Omit<Patient, 'matched' | 'matchedBy'> & Partial<Pick<Patient, 'matched' | 'matchedBy'>>, by: AssignedBy): AssignOutcome {
+    const result = this.get(resultId);
+    if (!result) return { status: 'not-found' };
+    if (result.patient?.matched === true) return { status: 'already-matched', result };
+    const updated: Result = { ...result, patient: { ...patient, matched: true, matchedBy: by } };
+    this.record(updated);
+    return { status: 'assigned', result: updated };
+  }
+
+  private page(records: ResultRecord[], limit: number): ResultPage {
     const more = records.length > limit;
     if (more) records.length = limit;
     const byResult = this.deliveriesOf(records.map((r) => r.id));

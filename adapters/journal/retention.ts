@@ -22,6 +22,8 @@ export class Retention {
   private readonly oldestInbound: Database.Statement;
   private readonly oldestOutbound: Database.Statement;
   private readonly oldestResult: Database.Statement;
+  private readonly orders: Database.Statement;
+  private readonly oldestOrder: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.inbound = db.prepare(`DELETE FROM inbound WHERE id IN (
@@ -39,13 +41,16 @@ export class Retention {
       SELECT seq FROM results WHERE seq < @boundary AND recorded_at < @cutoff
         AND NOT EXISTS (SELECT 1 FROM outbound o WHERE o.result_id = results.id AND (o.state = 'pending' OR o.state = 'sent' OR o.state = 'waiting'))
       ORDER BY seq LIMIT ${BATCH})`);
+    this.orders = db.prepare(`DELETE FROM orders WHERE seq IN (
+      SELECT seq FROM orders INDEXED BY orders_indexed WHERE indexed_at < @cutoff ORDER BY indexed_at LIMIT ${BATCH})`);
+    this.oldestOrder = db.prepare('SELECT min(indexed_at) FROM orders').pluck();
     this.oldestInbound = db.prepare('SELECT id FROM inbound ORDER BY id LIMIT 1').pluck();
     this.oldestOutbound = db.prepare('SELECT created_at FROM outbound ORDER BY id LIMIT 1').pluck();
     this.oldestResult = db.prepare('SELECT recorded_at FROM results ORDER BY seq LIMIT 1').pluck();
   }
 
   prune(policy: RetentionPolicy, now: number): Pruned {
-    const pruned: Pruned = { inbound: 0, outbound: 0, results: 0 };
+    const pruned: Pruned = { inbound: 0, outbound: 0, results: 0, orders: 0 };
     if (policy.maxAgeMs !== undefined) this.olderThan(now - policy.maxAgeMs, pruned);
     if (policy.maxBytes !== undefined && this.usedBytes() > policy.maxBytes) {
       // Shorten the age window step by step until the data fits: the oldest goes first, whatever its table.
@@ -56,7 +61,7 @@ export class Retention {
         this.olderThan(cutoff, pruned);
       }
     }
-    if (pruned.inbound + pruned.outbound + pruned.results > 0) {
+    if (pruned.inbound + pruned.outbound + pruned.results + pruned.orders > 0) {
       // Give the freed pages back to the file system, and the write-ahead log its space.
       this.db.pragma('incremental_vacuum');
       this.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -78,6 +83,7 @@ export class Retention {
     pruned.outbound += this.drain(this.outbound, { boundary: outboundBoundary, cutoff });
     const resultsBoundary = (this.resultsBoundary.get(cutoff) as number | undefined) ?? Number.MAX_SAFE_INTEGER;
     pruned.results += this.drain(this.results, { boundary: resultsBoundary, cutoff });
+    pruned.orders += this.drain(this.orders, { cutoff });
   }
 
   private drain(statement: Database.Statement, params: Record<string, unknown>): number {
@@ -95,6 +101,7 @@ export class Retention {
       inbound === undefined ? now : inboundIdTime(inbound),
       (this.oldestOutbound.get() as number | undefined) ?? now,
       (this.oldestResult.get() as number | undefined) ?? now,
+      (this.oldestOrder.get() as number | null) ?? now,
     ];
     return Math.min(...candidates);
   }

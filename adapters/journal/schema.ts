@@ -91,6 +91,34 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX results_device ON results (device_id, seq);
     `,
   },
+  {
+    version: 2,
+    name: 'orders index, unmatched results',
+    sql: `
+      -- One row per order (per specimen when the order names one): how a result that carries
+      -- only a specimen id finds its patient. order_key is the specimen id, or 'placer:' + the
+      -- placer number for an order without a specimen id.
+      CREATE TABLE orders (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        order_key TEXT NOT NULL UNIQUE,
+        specimen_id TEXT,
+        placer_number TEXT,
+        filler_number TEXT,
+        accession_number TEXT,
+        order_code TEXT,
+        ordered_at TEXT,
+        source_journal_id TEXT,
+        indexed_at INTEGER NOT NULL,
+        patient_json TEXT NOT NULL
+      );
+      CREATE INDEX orders_specimen ON orders (specimen_id) WHERE specimen_id IS NOT NULL;
+      CREATE INDEX orders_placer ON orders (placer_number) WHERE placer_number IS NOT NULL;
+      CREATE INDEX orders_indexed ON orders (indexed_at);
+      -- Results held for want of a patient: the list people work from, and the late-order lookup.
+      CREATE INDEX results_unmatched ON results (seq) WHERE matched = 0;
+      CREATE INDEX results_specimen ON results (specimen_id) WHERE specimen_id IS NOT NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -11,12 +11,14 @@ import { ControlIdGenerator, controlIdTime, newStoreTag } from './ids';
 import { InboundJournal } from './inbound';
 import { OutboundQueue } from './outbound';
 import { ResultsIndex } from './results';
+import { OrdersIndex } from './orders';
 import { Retention } from './retention';
 import { migrate, SCHEMA_VERSION } from './schema';
 import type {
-  Durability, Enqueued, EnqueueInput, InboundEntry, InboundInput, InboundQuery, OutboundMessage, OutboundQuery,
-  Pruned, QueueDepth, ResultPage, ResultQuery, RetentionPolicy, StoreOptions,
+  AssignedBy, AssignOutcome, Durability, Enqueued, EnqueueInput, InboundEntry, InboundInput, InboundQuery, IndexedOrder, OrderInput,
+  OutboundMessage, OutboundQuery, Pruned, QueueDepth, ResultPage, ResultQuery, RetentionPolicy, StoreOptions, UnmatchedQuery,
 } from './types';
+import type { Patient } from '../model/result';
 
 export const DATABASE_FILE = 'passerelle.sqlite';
 const SYNCHRONOUS_NAMES = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
@@ -37,6 +39,7 @@ class StoreCore {
   readonly inbound: InboundJournal;
   readonly outbound: OutboundQueue;
   readonly results: ResultsIndex;
+  readonly orders: OrdersIndex;
   readonly retention: Retention;
   private readonly controlIds: ControlIdGenerator;
   private readonly metaGet: Database.Statement;
@@ -72,6 +75,7 @@ class StoreCore {
       this.inbound = new InboundJournal(db);
       this.outbound = new OutboundQueue(db, this.controlIds);
       this.results = new ResultsIndex(db);
+      this.orders = new OrdersIndex(db);
       this.retention = new Retention(db);
       this.atomically = db.transaction((fn: () => unknown) => fn()).immediate;
       // A new process has nothing in flight: whatever was 'sent' lost its ACK with the old one.
@@ -215,6 +219,11 @@ export class Store {
     return this.open().inbound.unpublished(limit, channel);
   }
 
+  /** The channels starting with `prefix` that have entries still to publish (an input with one channel per device replays them all after a crash). */
+  channelsWithUnpublished(prefix: string): string[] {
+    return this.open().inbound.channelsWithUnpublished(prefix);
+  }
+
   markPublished(id: string): void {
     this.open().inbound.markPublished(id);
   }
@@ -276,6 +285,43 @@ export class Store {
   /** Newest recorded first. */
   listResults(query: ResultQuery): ResultPage {
     return this.open().results.list(query);
+  }
+
+  getResult(id: string): Result | undefined {
+    return this.open().results.get(id);
+  }
+
+  /** Results held for want of a patient (not matched, queued to no destination), newest first. */
+  listUnmatched(query: UnmatchedQuery): ResultPage {
+    return this.open().results.listUnmatched(query);
+  }
+
+  /** Held results with this specimen id, oldest first (what a late order can now match). */
+  unmatchedBySpecimen(specimenId: string): Result[] {
+    return this.open().results.unmatchedBySpecimen(specimenId);
+  }
+
+  /**
+   * Gives a held result its patient, matched by an order or by a person, and stores it.
+   * 'not-found' for an unknown id, 'already-matched' (nothing changed) for a matched one.
+   */
+  assignPatient(resultId: string, patient: Omit<Patient, 'matched' | 'matchedBy'> & Partial<Pick<Patient, 'matched' | 'matchedBy'>>, by: AssignedBy): AssignOutcome {
+    return this.open().results.assignPatient(resultId, patient, by);
+  }
+
+  // Orders index
+
+  /** Upserts by specimen id (or by placer number when the order has no specimen id). */
+  indexOrder(order: OrderInput): IndexedOrder {
+    return this.open().orders.index(order, Date.now());
+  }
+
+  findOrderBySpecimen(specimenId: string): IndexedOrder | undefined {
+    return this.open().orders.findBySpecimen(specimenId);
+  }
+
+  findOrderByPlacer(placerNumber: string): IndexedOrder | undefined {
+    return this.open().orders.findByPlacer(placerNumber);
   }
 
   // Retention

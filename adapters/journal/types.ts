@@ -1,5 +1,5 @@
 /** The shapes the store takes and gives back. */
-import type { Result, ResultKind } from '../model/result';
+import type { Code, Patient, Result, ResultKind } from '../model/result';
 
 export type Durability = 'process-crash' | 'power-loss';
 
@@ -154,6 +154,7 @@ export interface Pruned {
   inbound: number;
   outbound: number;
   results: number;
+  orders: number;
 }
 
 export class OutboundStateError extends Error {
@@ -162,3 +163,37 @@ export class OutboundStateError extends Error {
     this.name = 'OutboundStateError';
   }
 }
+
+/** One order as the record sent it, indexed so a result with only a specimen id finds its patient. */
+export interface OrderInput {
+  /** The key: the specimen id the device will send back (SPM-2, or an order number). */
+  specimenId?: string;
+  placerNumber?: string;
+  fillerNumber?: string;
+  accessionNumber?: string;
+  /** The order's patient, as a canonical Patient (matched: true, matchedBy: 'order'). */
+  patient: Patient;
+  /** RFC 3339. */
+  orderedAt?: string;
+  orderCode?: Code;
+  /** The inbound journal entry of the order message. */
+  sourceJournalId?: string;
+}
+
+export interface IndexedOrder extends OrderInput {
+  /** When the hub indexed it (epoch ms). */
+  indexedAt: number;
+}
+
+export interface UnmatchedQuery {
+  limit: number;
+  /** The `next` of the previous page. */
+  before?: string;
+}
+
+export type AssignedBy = 'order' | 'manual';
+
+export type AssignOutcome =
+  | { status: 'assigned'; result: Result }
+  | { status: 'not-found' }
+  | { status: 'already-matched'; result: Result };

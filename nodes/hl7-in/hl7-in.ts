@@ -9,11 +9,12 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { buildAck, decodeMessage, encodeMessage, Hl7Message, MllpServer, toHl7Charset } from '../../adapters/hl7';
 import { topicFor } from '../../adapters/model';
 import { Outbox } from '../../adapters/outbox';
+import { indexOrders } from '../../adapters/matching';
 import type { InboundEntry, Store } from '../../adapters/journal';
 import type { BusNode } from '../bus/bus';
+import { keepBusConnected } from '../../adapters/bus';
 import { hubSettings, openStore } from '../shared/hub-settings';
 import { NodeStatus, shortError } from '../shared/status';
-import { connectBus } from '../shared/bus-connection';
 import * as readiness from '../../adapters/common/readiness';
 
 interface Hl7InDef extends NodeDef {
@@ -33,8 +34,12 @@ interface TlsConfigNode extends Node {
 
 export const HL7_BUS_SCHEMA = 'passerelle.hl7/1';
 
-/** What goes on the bus for one inbound HL7 message. */
-function busPayload(entry: InboundEntry): string {
+/**
+ * What goes on the bus for one outbox entry: an inbound HL7 message as passerelle.hl7/1, or a
+ * held result a late order matched (journaled as its JSON, published as is on its result topic).
+ */
+function busPayload(entry: InboundEntry): Buffer | string {
+  if (entry.contentType === 'application/json') return entry.raw;
   const { text, charset } = decodeMessage(entry.raw);
   const message = Hl7Message.parse(text);
   return JSON.stringify({
@@ -89,7 +94,12 @@ module.exports = function register(RED: NodeAPI): void {
         node.error(RED._('passerelle-hl7-in.errors.unparsable', { peer, journalId, reason }), { topic, payload: { journalId, peer, error: reason } });
         return encodeMessage(buildAck(undefined, 'AR', { ...ackHeader, controlId: `R${journalId}`.slice(0, 20), text: reason }), 'UNICODE UTF-8').bytes;
       }
-      const journalId = store.journalInbound({ channel, peer, contentType: 'application/hl7-v2', raw: bytes, status: 'accepted', publishTopic: topic });
+      // One commit: the message, the orders it carries, and the held results they now match.
+      const journalId = store.transaction(() => {
+        const id = store.journalInbound({ channel, peer, contentType: 'application/hl7-v2', raw: bytes, status: 'accepted', publishTopic: topic });
+        indexOrders(store, message, { journalId: id, channel, site: settings.siteId });
+        return id;
+      });
       received += 1;
       lastError = undefined;
       const bus = busConnection?.current();
@@ -137,9 +147,8 @@ module.exports = function register(RED: NodeAPI): void {
 
     const busNode = RED.nodes.getNode(def.bus) as BusNode | null;
     const busConnection = busNode
-      ? connectBus(
-          busNode,
-          node,
+      ? keepBusConnected(
+          () => busNode.connect(node),
           async (client) => {
             client.on('connect', () => void outbox.drain(client)); // after a reconnect
             void outbox.drain(client); // replays what a crash left unpublished

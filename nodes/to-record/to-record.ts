@@ -11,10 +11,11 @@ import { registerDestination } from '../../adapters/delivery/registry';
 import { buildOru, encodeMessage, MllpClient, type Hl7Charset } from '../../adapters/hl7';
 import { parseResult, resultFilter, topicFor, validateResult, type Result } from '../../adapters/model';
 import type { Store } from '../../adapters/journal';
+import { matchResult } from '../../adapters/matching';
 import type { BusNode } from '../bus/bus';
+import { keepBusConnected } from '../../adapters/bus';
 import { hubSettings, openStore } from '../shared/hub-settings';
 import { NodeStatus, shortError } from '../shared/status';
-import { connectBus } from '../shared/bus-connection';
 import { parseEndpoint } from '../../adapters/common/endpoint';
 import * as readiness from '../../adapters/common/readiness';
 
@@ -110,7 +111,8 @@ module.exports = function register(RED: NodeAPI): void {
       let result: Result;
       let queued: { duplicate: boolean } | undefined;
       try {
-        result = parsed === undefined ? parseResult(raw) : validateResult(parsed);
+        // A result without its patient finds it through the order indexed for its specimen.
+        result = matchResult(store, parsed === undefined ? parseResult(raw) : validateResult(parsed));
         const valid = result;
         const matched = valid.patient?.matched === true;
         queued = store.transaction(() => {
@@ -179,9 +181,8 @@ module.exports = function register(RED: NodeAPI): void {
     const filter = def.topic || resultFilter(settings.siteId);
     if (busNode) readiness.starts(node.id, `${node.type} ${node.id}: bus subscription`);
     const busConnection = busNode
-      ? connectBus(
-          busNode,
-          node,
+      ? keepBusConnected(
+          () => busNode.connect(node),
           async (client) => {
             client.on('error', (err: Error) => node.warn(`bus: ${shortError(err, 200)}`));
             await client.subscribeDurable(filter, async (topic, payload) => {

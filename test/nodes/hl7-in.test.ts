@@ -60,6 +60,46 @@ describe('passerelle-hl7-in node', function () {
     await watcher.close();
   });
 
+  it('indexes the orders of an OML^O21 and re-publishes, matched, a result already held for its specimen', async () => {
+    const watcher = await BusClient.connect({ url: harness.broker.url, clientId: 'hl7-in-test-late-order' });
+    const onBus: Array<{ id: string; patient?: { matched: boolean; matchedBy?: string; identifiers: Array<{ value: string; type?: string }> }; order?: { placerNumber?: string } }> = [];
+    await watcher.subscribeDurable('passerelle/v1/node-site/biology/+/result', async (_topic, payload) => { onBus.push(JSON.parse(payload.toString())); });
+    const store = Store.open({ dir: join(harness.dataDir, 'journal') });
+    try {
+      store.recordResult({
+        schema: 'passerelle.result/1', id: 'node-held-1', kind: 'biology', status: 'final',
+        source: { site: 'node-site', deviceClass: 'chemistry', deviceId: 'analyser-9' },
+        specimen: { id: 'NODE-S1' },
+        observations: [{ deviceCode: { code: 'GLU' }, valueType: 'NM', value: 5, status: 'F' }],
+        times: { received: '2026-11-23T09:00:00Z' },
+      });
+      await load();
+      const oml = [
+        'MSH|^~\\&|DPI|HOSP|PASSERELLE|LAB|20261123080000||OML^O21^OML_O21|NODE-OML-1|P|2.5',
+        'PID|1||284037512345678^^^ASIP-SANTE-INS-NIR&1.2.250.1.213.1.4.8&ISO^INS||DUPONT^Jean||19700101|M',
+        'ORC|NW|CMD-9',
+        'OBR|1|CMD-9||GLU^Glucose^L',
+        'SPM|1|NODE-S1||BLD',
+        '',
+      ].join('\r');
+      const client = new MllpClient({ host: '127.0.0.1', port });
+      const ack = await client.send(encodeMessage(oml, 'UNICODE UTF-8').bytes, 'NODE-OML-1', 5000);
+      await client.close();
+      expect(ack.code).to.equal('AA');
+      await waitUntil(() => onBus.length === 1, 5000, () => 'the matched result on the bus');
+      expect(onBus[0].id).to.equal('node-held-1');
+      expect(onBus[0].patient).to.deep.include({ matched: true, matchedBy: 'order' });
+      expect(onBus[0].patient!.identifiers[0]).to.deep.include({ value: '284037512345678', type: 'INS-NIR' });
+      expect(onBus[0].order?.placerNumber).to.equal('CMD-9');
+      expect(store.findOrderBySpecimen('NODE-S1')!.placerNumber).to.equal('CMD-9');
+      expect(store.getResult('node-held-1')!.patient?.matched).to.equal(true);
+      expect(store.unpublished(10, 'mllp:orders'), 'the outbox is drained').to.deep.equal([]);
+    } finally {
+      store.close();
+      await watcher.close();
+    }
+  });
+
   it('answers AR to what is not HL7, journals the bytes as rejected and reports the error', async () => {
     const { errors, outputs } = await load();
     const garbage = encodeMessage('GET / HTTP/1.1', 'UNICODE UTF-8').bytes;

@@ -24,7 +24,7 @@ describe('journal store: retention', () => {
 
   it('keeps everything younger than maxAgeMs', () => {
     seed(1, 'accepted');
-    expect(t.store.prune({ maxAgeMs: 3_600_000 }, Date.now())).to.deep.equal({ inbound: 0, outbound: 0, results: 0 });
+    expect(t.store.prune({ maxAgeMs: 3_600_000 }, Date.now())).to.deep.equal({ inbound: 0, outbound: 0, results: 0, orders: 0 });
   });
 
   it('removes old final rows but never a live message, an unpublished entry, nor what a live message came from', () => {
@@ -37,7 +37,7 @@ describe('journal store: retention', () => {
     const rejected = t.store.journalInbound({ channel: 'c', contentType: 'x', raw: Buffer.from('bad'), status: 'rejected', error: 'not HL7' });
 
     const pruned = t.store.prune({ maxAgeMs: 1000 }, LATER());
-    expect(pruned).to.deep.equal({ inbound: 3, outbound: 3, results: 3 });
+    expect(pruned).to.deep.equal({ inbound: 3, outbound: 3, results: 3, orders: 0 });
 
     for (const gone of [done, dead]) {
       expect(t.store.getOutbound(gone.outboundId)).to.equal(undefined);
@@ -75,7 +75,7 @@ describe('journal store: retention', () => {
 
   it('does nothing without a policy, and keeps minting new ids after pruning everything', () => {
     const first = seed(1, 'accepted');
-    expect(t.store.prune({}, LATER())).to.deep.equal({ inbound: 0, outbound: 0, results: 0 });
+    expect(t.store.prune({}, LATER())).to.deep.equal({ inbound: 0, outbound: 0, results: 0, orders: 0 });
     t.store.prune({ maxAgeMs: 0 }, LATER());
     expect(t.store.listOutbound({ limit: 10 })).to.deep.equal([]);
     const next = t.store.enqueue({ destination: 'ehr', dedupeKey: 'again', build: hl7Payload });
