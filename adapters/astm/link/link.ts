@@ -31,6 +31,14 @@ export interface ReceivedMessage {
   interrupted: boolean;
   startedAt: number;
   completedAt: number;
+  /** With `beforeFinalAck` only: what came after the last confirmed segment (usually the trailer and EOT, no records). */
+  unconfirmed?: TransferSegment;
+}
+
+/** Part of a transfer: the records' text and the raw bytes that carried them. */
+export interface TransferSegment {
+  text: Buffer;
+  raw: Buffer;
 }
 
 export type IncompleteReason = 'timeout' | 'restarted' | 'too-large' | 'closed';
@@ -44,6 +52,8 @@ export interface IncompleteMessage {
   raw: Buffer;
   frames: number;
   startedAt: number;
+  /** With `beforeFinalAck` only: what came after the last confirmed segment (the part not yet kept by the hook). */
+  unconfirmed?: TransferSegment;
 }
 
 export type FrameRejection = 'checksum' | 'frame-number' | 'character' | 'too-long' | 'format';
@@ -81,6 +91,14 @@ export interface LinkEvents {
 
 export interface LinkOptions extends Partial<LinkSettings> {
   clock?: Clock;
+  /**
+   * Called when a frame ending a message's terminator record (L) has been accepted, before it is
+   * acknowledged: the segment holds the records and raw bytes since the previous call (or ENQ).
+   * The ACK goes when the promise resolves (keep the bytes durably here); if it rejects, the frame
+   * is answered NAK and forgotten, so the instrument sends it again (also when it has not settled
+   * within receiveTimeoutMs). Bytes arriving meanwhile wait.
+   */
+  beforeFinalAck?: (segment: TransferSegment) => Promise<void>;
 }
 
 interface Outgoing {
@@ -96,6 +114,12 @@ const ONE = (byte: number): Buffer => Buffer.from([byte]);
 export class AstmLink extends EventEmitter<LinkEvents> {
   readonly settings: LinkSettings;
   private readonly clock: Clock;
+  private readonly beforeFinalAck?: (segment: TransferSegment) => Promise<void>;
+  private segmentText = 0;
+  private segmentRaw = 0;
+  private awaitingHook = false;
+  private hookToken = 0;
+  private readonly held: number[] = [];
   private current: LinkState = 'idle';
   private closed = false;
   private busy = false;
@@ -134,8 +158,9 @@ export class AstmLink extends EventEmitter<LinkEvents> {
 
   constructor(options: LinkOptions = {}) {
     super();
-    const { clock, ...settings } = options;
+    const { clock, beforeFinalAck, ...settings } = options;
     this.settings = resolveLinkSettings(settings);
+    this.beforeFinalAck = beforeFinalAck;
     this.clock = clock ?? systemClock;
   }
 
@@ -226,6 +251,11 @@ export class AstmLink extends EventEmitter<LinkEvents> {
   }
 
   private onByte(byte: number): void {
+    if (this.awaitingHook) {
+      // The sender waits for our reply to the terminator frame; what comes meanwhile (its trailer) waits too.
+      if (this.held.length < this.settings.maxMessageBytes) this.held.push(byte);
+      return;
+    }
     switch (this.current) {
       case 'idle':
         // Neutral: only ENQ means anything; everything else is noise.
@@ -364,6 +394,7 @@ export class AstmLink extends EventEmitter<LinkEvents> {
       return this.acknowledgeDuplicate(fn, final, textLength, false);
     }
 
+    const before = { text: this.text.length, lastAccepted: this.lastAccepted, lastAcceptedText: this.lastAcceptedText };
     this.text.append(text);
     if (final) {
       // ETX ends a record. A device that leaves out the record's CR would otherwise glue this
@@ -375,7 +406,61 @@ export class AstmLink extends EventEmitter<LinkEvents> {
     this.lastAcceptedText = Buffer.from(text);
     this.framesAccepted += 1;
     this.emitFrame({ frameNumber: fn, final, outcome: 'accepted', ...(fn !== next ? { outOfSequence: true } : {}), textLength });
+    if (final && this.beforeFinalAck && this.endsWithTerminator()) return this.confirmSegment(before);
     this.reply();
+  }
+
+  /** The last record of the current segment is an L record (the message's terminator). */
+  private endsWithTerminator(): boolean {
+    const records = this.text.view(this.segmentText).toString('latin1').split(/[\r\n]+/).filter((r) => r.length > 0);
+    const last = records[records.length - 1] ?? '';
+    return /^L(?:[^A-Za-z0-9]|$)/.test(last);
+  }
+
+  /** Hands the segment to the hook and answers once it settles: ACK when kept, NAK (frame forgotten) when not. */
+  private confirmSegment(before: { text: number; lastAccepted: number | null; lastAcceptedText: Buffer | null }): void {
+    const segment: TransferSegment = { text: Buffer.from(this.text.view(this.segmentText)), raw: Buffer.from(this.raw.view(this.segmentRaw)) };
+    this.awaitingHook = true;
+    this.clearReceiveTimer();
+    const token = ++this.hookToken;
+    // A hook that never settles (a hung disk) must not hold the line for ever: after the receive
+    // timeout the frame is refused as if the hook had failed.
+    const guard = this.timer(this.settings.receiveTimeoutMs, () => apply(false));
+    const apply = (kept: boolean) => {
+      if (this.closed || token !== this.hookToken || !this.awaitingHook) return;
+      this.clock.clearTimeout(guard);
+      this.awaitingHook = false;
+      if (kept) {
+        this.segmentText = this.text.length;
+        this.segmentRaw = this.raw.length;
+        this.reply();
+      } else {
+        this.text.length = before.text;
+        this.lastAccepted = before.lastAccepted;
+        this.lastAcceptedText = before.lastAcceptedText;
+        this.framesAccepted -= 1;
+        this.write(NAK);
+      }
+      this.restartReceiveTimer();
+      const held = this.held.splice(0);
+      for (const byte of held) {
+        if (this.closed) break;
+        this.onByte(byte);
+      }
+    };
+    const settle = (kept: boolean) => this.run(() => apply(kept));
+    let pending: Promise<void>;
+    try {
+      pending = Promise.resolve(this.beforeFinalAck!(segment));
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then(() => settle(true), () => settle(false));
+  }
+
+  private unconfirmed(): TransferSegment | undefined {
+    if (!this.beforeFinalAck) return undefined;
+    return { text: Buffer.from(this.text.view(this.segmentText)), raw: Buffer.from(this.raw.view(this.segmentRaw)) };
   }
 
   private acknowledgeDuplicate(fn: number, final: boolean, textLength: number, differs: boolean): void {
@@ -412,6 +497,7 @@ export class AstmLink extends EventEmitter<LinkEvents> {
       interrupted: this.interruptSent,
       startedAt: this.transferStartedAt,
       completedAt: this.clock.now(),
+      ...(this.beforeFinalAck ? { unconfirmed: this.unconfirmed() } : {}),
     };
     this.endTransfer();
     // ENQ then EOT with nothing between is a sender giving up, not a message.
@@ -427,6 +513,7 @@ export class AstmLink extends EventEmitter<LinkEvents> {
       raw: this.raw.toBuffer(),
       frames: this.framesAccepted,
       startedAt: this.transferStartedAt,
+      ...(this.beforeFinalAck ? { unconfirmed: this.unconfirmed() } : {}),
     };
     this.endTransfer();
     // A lone ENQ (the sender missed our ACK and bid again) lost nothing worth reporting.
@@ -436,6 +523,11 @@ export class AstmLink extends EventEmitter<LinkEvents> {
 
   private endTransfer(): void {
     this.reader = 'await-stx';
+    this.segmentText = 0;
+    this.segmentRaw = 0;
+    this.awaitingHook = false;
+    this.hookToken += 1;
+    this.held.length = 0;
     this.text.reset();
     this.raw.reset();
     this.frame.reset();
