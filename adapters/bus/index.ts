@@ -5,3 +5,4 @@
 export { startBroker, type BrokerOptions, type RunningBroker } from './broker';
 export { BusClient, type BusOptions, type DurableHandler } from './client';
 export { topicMatches } from './topic-filter';
+export { keepBusConnected, type BusConnection } from './keep-connected';

@@ -1,10 +1,9 @@
 /**
- * Connects a node to its bus and keeps trying until it succeeds or the node closes: a broker
- * that is restarting when the flows start must not leave a node without its subscription.
+ * Connects to the bus and keeps trying until it succeeds or is closed: a broker that is
+ * restarting when the hub starts must not leave a node or the hub API without its client.
+ * Once connected, the client reconnects by itself.
  */
-import type { Node } from 'node-red';
-import type { BusClient } from '../../adapters/bus';
-import type { BusNode } from '../bus/bus';
+import type { BusClient } from './client';
 
 const RETRY_MS = 5000;
 
@@ -14,9 +13,8 @@ export interface BusConnection {
   close(): Promise<void>;
 }
 
-export function connectBus(
-  busNode: BusNode,
-  owner: Node,
+export function keepBusConnected(
+  connect: () => Promise<BusClient>,
   setUp: (client: BusClient) => Promise<void>,
   onFailure: (err: unknown) => void,
 ): BusConnection {
@@ -27,7 +25,7 @@ export function connectBus(
   const attempt = async () => {
     let candidate: BusClient | undefined;
     try {
-      candidate = await busNode.connect(owner);
+      candidate = await connect();
       if (closed) return void (await candidate.close());
       await setUp(candidate);
       client = candidate;
