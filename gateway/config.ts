@@ -21,6 +21,9 @@ export interface HubConfig {
   tls?: { certFile: string; keyFile: string };
   ehrMllp?: { host: string; port: number };
   mllpInPort: number;
+  /** The site flow's device inputs (issue 3): ASTM over TCP, ASTM on a serial port, POCT1-A. */
+  astm: { tcpPort: number; serialPath?: string; serialBaud: number; profile: string };
+  poct1aPort: number;
   flowFile: string;
   retention: { maxAgeDays: number; maxMegabytes: number };
   durability: 'process-crash' | 'power-loss';
@@ -124,6 +127,13 @@ export function readConfig(env: Env = process.env, cwd = process.cwd()): HubConf
     tls: certFile && keyFile ? { certFile: resolve(cwd, certFile), keyFile: resolve(cwd, keyFile) } : undefined,
     ehrMllp: env.EHR_MLLP ? hostPort('EHR_MLLP', env.EHR_MLLP) : undefined,
     mllpInPort: integer(env, 'MLLP_IN_PORT', 2575),
+    astm: {
+      tcpPort: integer(env, 'ASTM_TCP_PORT', 5100),
+      serialPath: env.ASTM_SERIAL_PATH || undefined,
+      serialBaud: integer(env, 'ASTM_SERIAL_BAUD', 9600, 1200, 115200),
+      profile: env.ASTM_PROFILE || 'astm-generic',
+    },
+    poct1aPort: integer(env, 'POCT1A_PORT', 5200),
     flowFile: resolve(cwd, env.PASSERELLE_FLOW_FILE || resolve(__dirname, '..', '..', 'flows', 'site.json')),
     retention: {
       maxAgeDays: integer(env, 'PASSERELLE_RETENTION_DAYS', 90, 1, 3650),

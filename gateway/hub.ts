@@ -54,6 +54,11 @@ function exportFlowEnvironment(config: HubConfig): void {
   process.env.SITE_ID = config.siteId;
   process.env.SITE_TZ = config.timeZone;
   process.env.MLLP_IN_PORT = String(config.mllpInPort);
+  process.env.ASTM_TCP_PORT = String(config.astm.tcpPort);
+  process.env.ASTM_SERIAL_PATH = config.astm.serialPath ?? '';
+  process.env.ASTM_SERIAL_BAUD = String(config.astm.serialBaud);
+  process.env.ASTM_PROFILE = config.astm.profile;
+  process.env.POCT1A_PORT = String(config.poct1aPort);
   if (config.ehrMllp) process.env.EHR_MLLP = `${config.ehrMllp.host}:${config.ehrMllp.port}`;
 }
 

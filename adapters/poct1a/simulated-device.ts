@@ -68,7 +68,7 @@ export function sampleObservations(at = Date.now(), timeZone = DEFAULT_TIME_ZONE
   const t = (minutesAgo: number) => formatTimestamp(at - minutesAgo * 60_000, timeZone);
   const reagent = { lotNumber: '10293847', expirationDate: '2027-06-30' };
   const hba1c = (value: string, ifcc: string, flag: string) => [
-    { id: { value: 'HbA1c', system: 'LN', display: 'HbA1c' }, value: { value, units: '%' }, method: 'M', interpretation: flag, normalRange: { value: '[4.0;6.0]', units: '%' } },
+    { id: { value: '4548-4', system: 'LN', display: 'HbA1c' }, value: { value, units: '%' }, method: 'M', interpretation: flag, normalRange: { value: '[4.0;6.0]', units: '%' } },
     { id: { value: 'HbA1c_IFCC', system: 'SIM' }, value: { value: ifcc, units: 'mmol/mol' }, method: 'C' },
   ];
   return [
@@ -78,7 +78,7 @@ export function sampleObservations(at = Date.now(), timeZone = DEFAULT_TIME_ZONE
       messageType: 'OBS.R02',
       services: [{
         role: 'LQC', observationTime: t(3), control: { name: 'HbA1c Control C I', lotNumber: 'C1-5521', expirationDate: '2027-01-31', level: '1' },
-        observations: [{ id: { value: 'HbA1c', system: 'LN' }, value: { value: '5.3', units: '%' } }], operatorId: 'IDE01', reagents: [reagent],
+        observations: [{ id: { value: '4548-4', system: 'LN', display: 'HbA1c' }, value: { value: '5.3', units: '%' } }], operatorId: 'IDE01', reagents: [reagent],
       }],
     },
   ];

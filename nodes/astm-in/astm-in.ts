@@ -76,6 +76,8 @@ module.exports = function register(RED: NodeAPI): void {
     const kind: AstmTransportKind = def.transport || 'tcp-listen';
     const deviceId = def.deviceId || '';
     const deviceClass = def.deviceClass || 'analyser';
+    // The site flow carries a serial input that stays off until ASTM_SERIAL_PATH names a port.
+    if (kind === 'serial' && !def.serialPath) return status.idle(RED._('passerelle-astm-in.status.no-serial-port'));
 
     const refuse = (reason: string) => {
       status.idle(RED._('passerelle-astm-in.status.not-configured'));

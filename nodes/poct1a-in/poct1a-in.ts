@@ -73,7 +73,7 @@ function resultSummary(result: Result): string {
   const text = value === undefined ? '—'
     : typeof value === 'object' ? ('number' in value ? `${value.comparator}${value.number}` : value.code)
       : String(value);
-  return [obs.deviceCode.code, text, obs.unit?.code].filter(Boolean).join(' ');
+  return [obs.deviceCode.display ?? obs.deviceCode.code, text, obs.unit?.code].filter(Boolean).join(' ');
 }
 
 function shorten(text: string, max: number): string {

@@ -139,8 +139,8 @@ describe('passerelle-poct1a-in node', function () {
     expect(first.patient?.identifiers?.[0]?.value).to.equal('SIM-PAT-001');
     expect(second.patient?.identifiers?.[0]?.value).to.equal('SIM-PAT-002');
     expect(first.source).to.include({ site: 'node-site', deviceClass: 'hba1c', deviceId: DEVICE, protocol: 'poct1a' });
-    expect(first.observations.map((o) => [o.deviceCode.code, o.value, o.unit?.code])).to.deep.equal([['HbA1c', 6.1, '%'], ['HbA1c_IFCC', 43, 'mmol/mol']]);
-    expect(second.observations.map((o) => [o.deviceCode.code, o.value, o.unit?.code])).to.deep.equal([['HbA1c', 5.4, '%'], ['HbA1c_IFCC', 36, 'mmol/mol']]);
+    expect(first.observations.map((o) => [o.deviceCode.code, o.value, o.unit?.code])).to.deep.equal([['4548-4', 6.1, '%'], ['HbA1c_IFCC', 43, 'mmol/mol']]);
+    expect(second.observations.map((o) => [o.deviceCode.code, o.value, o.unit?.code])).to.deep.equal([['4548-4', 5.4, '%'], ['HbA1c_IFCC', 36, 'mmol/mol']]);
     expect(first.observations[0].flags).to.deep.equal(['H']);
     expect(first.times.analysed).to.equal('2026-11-23T10:18:00+01:00');
     expect(second.times.analysed).to.equal('2026-11-23T10:23:00+01:00');

@@ -34,6 +34,8 @@ export async function startHubProcess(dataDir: string, env: Record<string, strin
     PORT: String(port),
     MQTT_PORT: String(mqttPort),
     MLLP_IN_PORT: mllpInPort,
+    ASTM_TCP_PORT: String(await freePort()),
+    POCT1A_PORT: String(await freePort()),
     PASSERELLE_DATA_DIR: dataDir,
     SITE_ID: 'test-site',
     PASSERELLE_LOG_LEVEL: 'warn',
