@@ -18,8 +18,8 @@ import { matchResult } from '../../adapters/matching';
 import { topicFor, type Result } from '../../adapters/model';
 import { Outbox } from '../../adapters/outbox';
 import type { BusNode } from '../bus/bus';
-import { keepBusConnected } from '../../adapters/bus';
 import { hubSettings, openStore } from '../shared/hub-settings';
+import { outboxOnBus } from '../shared/outbox-on-bus';
 import { NodeStatus, shortError } from '../shared/status';
 
 export type AstmTransportKind = 'tcp-listen' | 'tcp-connect' | 'serial';
@@ -123,10 +123,7 @@ module.exports = function register(RED: NodeAPI): void {
       status.working(RED._('passerelle-astm-in.status.connected'));
     };
 
-    const drain = () => {
-      const bus = busConnection?.current();
-      if (bus) void outbox.drain(bus);
-    };
+    const drain = () => published.drain();
 
     /** A transfer's bytes the link could not finish (timeout, restart, closed line): journaled as rejected, reported. */
     const journalRejected = (raw: Buffer, peer: string, reason: string, message: string) => {
@@ -286,23 +283,15 @@ module.exports = function register(RED: NodeAPI): void {
       },
     );
 
-    const busNode = def.bus ? (RED.nodes.getNode(def.bus) as BusNode | null) : null;
-    const busConnection = busNode
-      ? keepBusConnected(
-          () => busNode.connect(node),
-          async (client) => {
-            client.on('connect', () => void outbox.drain(client)); // after a reconnect
-            void outbox.drain(client); // replays what a crash left unpublished
-          },
-          (err) => node.error(RED._('passerelle-astm-in.errors.bus', { reason: shortError(err, 200) })),
-        )
-      : undefined;
+    const published = outboxOnBus(def.bus ? (RED.nodes.getNode(def.bus) as BusNode | null) : null, node, outbox, (err) =>
+      node.error(RED._('passerelle-astm-in.errors.bus', { reason: shortError(err, 200) })),
+    );
 
     node.on('close', (_removed: boolean, done: () => void) => {
       readiness.forget(node.id);
       const closing = async () => {
         await transport?.close();
-        await busConnection?.close();
+        await published.close();
         store.close();
       };
       closing().then(done, (err: unknown) => {

@@ -12,8 +12,8 @@ import { Outbox } from '../../adapters/outbox';
 import { indexOrders } from '../../adapters/matching';
 import type { InboundEntry, Store } from '../../adapters/journal';
 import type { BusNode } from '../bus/bus';
-import { keepBusConnected } from '../../adapters/bus';
 import { hubSettings, openStore } from '../shared/hub-settings';
+import { outboxOnBus } from '../shared/outbox-on-bus';
 import { NodeStatus, shortError } from '../shared/status';
 import * as readiness from '../../adapters/common/readiness';
 
@@ -102,8 +102,7 @@ module.exports = function register(RED: NodeAPI): void {
       });
       received += 1;
       lastError = undefined;
-      const bus = busConnection?.current();
-      if (bus) void outbox.drain(bus);
+      published.drain();
       node.send({ topic, payload: { journalId, messageType: message.messageType, controlId: message.controlId, text: message.toString() }, hl7: message });
       // The ACK repeats the message's MSH-18, so it is written in that character set.
       return encodeMessage(buildAck(message, 'AA', { ...ackHeader, controlId: `A${journalId}`.slice(0, 20) }), toHl7Charset(message.declaredCharset)).bytes;
@@ -145,23 +144,15 @@ module.exports = function register(RED: NodeAPI): void {
       },
     );
 
-    const busNode = RED.nodes.getNode(def.bus) as BusNode | null;
-    const busConnection = busNode
-      ? keepBusConnected(
-          () => busNode.connect(node),
-          async (client) => {
-            client.on('connect', () => void outbox.drain(client)); // after a reconnect
-            void outbox.drain(client); // replays what a crash left unpublished
-          },
-          (err) => node.error(RED._('passerelle-hl7-in.errors.bus', { reason: shortError(err, 200) })),
-        )
-      : undefined;
+    const published = outboxOnBus(RED.nodes.getNode(def.bus) as BusNode | null, node, outbox, (err) =>
+      node.error(RED._('passerelle-hl7-in.errors.bus', { reason: shortError(err, 200) })),
+    );
 
     node.on('close', (_removed: boolean, done: () => void) => {
       readiness.forget(node.id);
       const closing = async () => {
         await server.close();
-        await busConnection?.close();
+        await published.close();
         store.close();
       };
       closing().then(done, (err: unknown) => {
