@@ -131,7 +131,7 @@ export function readConfig(env: Env = process.env, cwd = process.cwd()): HubConf
       tcpPort: integer(env, 'ASTM_TCP_PORT', 5100),
       serialPath: env.ASTM_SERIAL_PATH || undefined,
       serialBaud: integer(env, 'ASTM_SERIAL_BAUD', 9600, 1200, 115200),
-      profile: env.ASTM_PROFILE || 'astm-generic',
+      profile: env.ASTM_PROFILE || 'auto',
     },
     poct1aPort: integer(env, 'POCT1A_PORT', 5200),
     flowFile: resolve(cwd, env.PASSERELLE_FLOW_FILE || resolve(__dirname, '..', '..', 'flows', 'site.json')),

@@ -46,6 +46,8 @@ interface AstmInDef extends NodeDef {
 }
 
 export const DEVICE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** The profile setting that picks a shipped profile from each message's header. */
+export const AUTO_PROFILE = 'auto';
 export const ASTM_CONTENT_TYPE = 'application/x-astm';
 
 /** One output message per result or control. */
@@ -84,9 +86,11 @@ module.exports = function register(RED: NodeAPI): void {
       node.error(RED._('passerelle-astm-in.errors.config', { reason }));
     };
     if (!DEVICE_ID.test(deviceId)) return refuse(RED._('passerelle-astm-in.errors.device-id', { value: deviceId }));
+    // 'auto': each message mapped with the profile its header names, the generic one otherwise.
+    const detect = def.profile === AUTO_PROFILE;
     let profile: DeviceProfile;
     try {
-      profile = getProfile(def.profile || 'astm-generic');
+      profile = getProfile(detect || !def.profile ? 'astm-generic' : def.profile);
     } catch (err) {
       return refuse(shortError(err, 200));
     }
@@ -146,7 +150,7 @@ module.exports = function register(RED: NodeAPI): void {
       let mapped: MappedTransfer | undefined;
       let unreadable: string | undefined;
       try {
-        mapped = mapTransfer(segment.text, profile, { site: settings.siteId, deviceClass, deviceId, receivedAt, rawSha256 });
+        mapped = mapTransfer(segment.text, profile, { site: settings.siteId, deviceClass, deviceId, receivedAt, rawSha256 }, detect);
       } catch (err) {
         unreadable = (err as Error).message;
       }

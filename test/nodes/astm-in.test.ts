@@ -13,7 +13,7 @@ import type { Result } from '../../adapters/model';
 import { readiness } from '../../adapters/common/readiness';
 import { generateMessages, playMessages, runAstm } from '../../simulators/astm';
 import { BYTE, frameBytes } from '../adapters/astm/helpers';
-import { startPtyPair, type PtyPair } from '../adapters/astm/pty';
+import { startPtyPair, type PtyPair } from '../support/pty';
 import { freePort } from '../support/net';
 import { waitUntil } from '../support/hub-process';
 import { sharedFixture } from '../support/shared';

@@ -7,7 +7,7 @@ import { AstmLink, getProfile, mapTransfer, type ReceivedMessage } from '../../.
 import { checkSerialSettings, SerialTransport, type TransportStatus } from '../../../adapters/astm/transport';
 import { captureMessages, runAstm } from '../../../simulators/astm';
 import { fixture } from './helpers';
-import { startPtyPair, startPtyPairAt, type PtyPair } from './pty';
+import { startPtyPair, startPtyPairAt, type PtyPair } from '../../support/pty';
 import { sharedFixture } from '../../support/shared';
 
 describe('astm serial transport (socat pseudo-terminals)', function () {

@@ -1,7 +1,7 @@
 /** A socat pseudo-terminal pair: a serial line with two ends, for serial tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { tempDir } from '../../support/net';
+import { tempDir } from './net';
 
 export interface PtyPair {
   a: string;
