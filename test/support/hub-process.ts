@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { freePort } from './net';
 
 const CLI = resolve(__dirname, '..', '..', 'gateway', 'cli.js');
@@ -86,8 +86,4 @@ export async function waitUntil(condition: () => Promise<boolean> | boolean, tim
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${describe()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-export function dataPath(dir: string, ...parts: string[]): string {
-  return join(dir, ...parts);
 }
