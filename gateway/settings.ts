@@ -3,7 +3,7 @@ import bcrypt from 'bcryptjs';
 import { join } from 'node:path';
 import type { HubConfig } from './config';
 
-/** What our nodes read from RED.settings.passerelle (see nodes/shared/hub-settings.ts). */
+/** What our nodes read from RED.settings.passerelle (see nodes/hub-settings.ts). */
 export interface PasserelleSettings {
   dataDir: string;
   siteId: string;

@@ -18,9 +18,9 @@ import { matchResult } from '../../adapters/matching';
 import { topicFor, type Result } from '../../adapters/model';
 import { Outbox } from '../../adapters/outbox';
 import type { BusNode } from '../bus/bus';
-import { hubSettings, openStore } from '../shared/hub-settings';
-import { outboxOnBus } from '../shared/outbox-on-bus';
-import { NodeStatus, shortError } from '../shared/status';
+import { hubSettings, openStore } from '../hub-settings';
+import { outboxOnBus } from '../outbox-on-bus';
+import { NodeStatus, shortError } from '../status';
 
 export type AstmTransportKind = 'tcp-listen' | 'tcp-connect' | 'serial';
 

@@ -4,7 +4,7 @@
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { BusClient } from '../../adapters/bus';
-import { hubSettings } from '../shared/hub-settings';
+import { hubSettings } from '../hub-settings';
 
 interface BusNodeDef extends NodeDef {
   mode: 'hub' | 'broker';

@@ -12,9 +12,9 @@ import { Outbox } from '../../adapters/outbox';
 import { indexOrders } from '../../adapters/matching';
 import type { InboundEntry, Store } from '../../adapters/journal';
 import type { BusNode } from '../bus/bus';
-import { hubSettings, openStore } from '../shared/hub-settings';
-import { outboxOnBus } from '../shared/outbox-on-bus';
-import { NodeStatus, shortError } from '../shared/status';
+import { hubSettings, openStore } from '../hub-settings';
+import { outboxOnBus } from '../outbox-on-bus';
+import { NodeStatus, shortError } from '../status';
 import * as readiness from '../../adapters/common/readiness';
 
 interface Hl7InDef extends NodeDef {

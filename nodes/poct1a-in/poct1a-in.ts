@@ -21,8 +21,8 @@ import type { Store } from '../../adapters/journal';
 import type { BusClient } from '../../adapters/bus';
 import type { BusNode } from '../bus/bus';
 import { keepBusConnected } from '../../adapters/bus';
-import { hubSettings, openStore } from '../shared/hub-settings';
-import { NodeStatus, shortError } from '../shared/status';
+import { hubSettings, openStore } from '../hub-settings';
+import { NodeStatus, shortError } from '../status';
 import * as readiness from '../../adapters/common/readiness';
 
 interface Poct1aInDef extends NodeDef {

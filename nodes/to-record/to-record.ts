@@ -14,8 +14,8 @@ import type { Store } from '../../adapters/journal';
 import { matchResult } from '../../adapters/matching';
 import type { BusNode } from '../bus/bus';
 import { keepBusConnected } from '../../adapters/bus';
-import { hubSettings, openStore } from '../shared/hub-settings';
-import { NodeStatus, shortError } from '../shared/status';
+import { hubSettings, openStore } from '../hub-settings';
+import { NodeStatus, shortError } from '../status';
 import { parseEndpoint } from '../../adapters/common/endpoint';
 import * as readiness from '../../adapters/common/readiness';
 

@@ -3,9 +3,9 @@
  * unpublished), after every reconnect, and whenever the node has journaled something new.
  */
 import type { Node } from 'node-red';
-import { keepBusConnected } from '../../adapters/bus';
-import type { Outbox } from '../../adapters/outbox';
-import type { BusNode } from '../bus/bus';
+import { keepBusConnected } from '../adapters/bus';
+import type { Outbox } from '../adapters/outbox';
+import type { BusNode } from './bus/bus';
 
 export interface OutboxOnBus {
   /** Something new is in the journal: publish it now if the bus is there (else at connect). */

@@ -5,7 +5,7 @@
  */
 import type { NodeAPI } from 'node-red';
 import { join } from 'node:path';
-import { Store } from '../../adapters/journal';
+import { Store } from '../adapters/journal';
 
 export interface HubSettings {
   dataDir: string;
