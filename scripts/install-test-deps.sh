@@ -9,6 +9,8 @@ packages=(
   python3-hl7        # an independent HL7v2 parser to check what the hub sends
   socat              # serial port pairs without hardware
   openssl            # self-signed certificates for the TLS tests
+  influxdb           # InfluxDB 1.x: the turnaround metrics and every dashboard query run against it
+  chromium           # headless browser for the hub's pages (driven by playwright-core)
   python3 make g++   # better-sqlite3 builds from source when no prebuilt binary can be fetched
 )
 
