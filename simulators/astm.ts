@@ -105,7 +105,8 @@ export function generateMessages(n: number, options: GeneratedOptions = {}): str
 }
 
 export interface PlayEvent {
-  kind: 'sending' | 'sent' | 'failed' | 'interrupted' | 'frame-refused';
+  /** 'last-frame': the message's final (ETX) frame was just written; what latency is measured from. */
+  kind: 'sending' | 'last-frame' | 'sent' | 'failed' | 'interrupted' | 'frame-refused';
   index: number;
   detail?: string;
 }
@@ -117,14 +118,23 @@ export interface PlayEvent {
 export async function playMessages(
   stream: Duplex,
   messages: string[],
-  options: { link?: LinkOptions; onEvent?: (event: PlayEvent) => void } = {},
+  options: { link?: LinkOptions; onEvent?: (event: PlayEvent) => void; everyMs?: number } = {},
 ): Promise<{ sent: number; failed: Array<{ index: number; reason: string }> }> {
   const link = new AstmLink({ side: 'instrument', ...options.link });
   const detach = attachLink(link, stream);
   const failed: Array<{ index: number; reason: string }> = [];
   let sent = 0;
+  let current = 0;
+  link.on('output', (bytes: Buffer) => {
+    if (bytes.length > 1 && bytes.includes(ETX)) options.onEvent?.({ kind: 'last-frame', index: current });
+  });
+  const start = Date.now();
   try {
     for (let index = 0; index < messages.length; index += 1) {
+      current = index;
+      // Paced like a real analyser: message k starts k × everyMs after the first (or at once when late).
+      const wait = start + index * (options.everyMs ?? 0) - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       options.onEvent?.({ kind: 'sending', index, detail: `${messages[index].split('\r').filter(Boolean).length} records` });
       const id = `message-${index + 1}`;
       const outcome = await new Promise<{ ok: boolean; reason?: string; frames?: number }>((resolve) => {
@@ -180,6 +190,8 @@ export interface AstmCommandOptions {
   serialSettings?: Omit<SerialLineSettings, 'path'>;
   file?: string;
   generate?: number;
+  /** Pace: one message every so many ms (default: back to back). */
+  everyMs?: number;
   link?: LinkOptions;
   log?: (line: string) => void;
 }
@@ -217,7 +229,8 @@ export async function runAstm(options: AstmCommandOptions): Promise<{ sent: numb
   try {
     const outcome = await playMessages(stream, messages, {
       link: options.link,
-      onEvent: (e) => log(`message ${e.index + 1}: ${e.kind}${e.detail ? ` (${e.detail})` : ''}`),
+      everyMs: options.everyMs,
+      onEvent: (e) => { if (e.kind !== 'last-frame') log(`message ${e.index + 1}: ${e.kind}${e.detail ? ` (${e.detail})` : ''}`); },
     });
     log(`done: ${outcome.sent} sent, ${outcome.failed.length} failed`);
     return outcome;

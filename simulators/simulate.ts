@@ -2,7 +2,7 @@
  * Device simulators: `npm run simulate -- <protocol> [options]`.
  *
  *   astm --tcp host:port | --serial <path> [--baud 9600 --data-bits 8 --parity none --stop-bits 1 --flow none]
- *        --file <capture> | --generate N
+ *        --file <capture> | --generate N   [--every ms]
  *
  * Each protocol is one entry of COMMANDS (a parser of its options and a runner). The pieces are exported for the tests.
  */
@@ -44,6 +44,7 @@ export function astmOptions(args: string[]): AstmCommandOptions {
     serial: o.get('serial'),
     file: o.get('file'),
     generate: numberOption(o, 'generate'),
+    everyMs: numberOption(o, 'every'),
     serialSettings: {
       baudRate: numberOption(o, 'baud'),
       dataBits: numberOption(o, 'data-bits') as 5 | 6 | 7 | 8 | undefined,
@@ -61,7 +62,7 @@ export interface SimulatorCommand {
 
 export const COMMANDS: Record<string, SimulatorCommand> = {
   astm: {
-    usage: 'astm (--tcp host:port | --serial <path> [--baud N --data-bits N --parity none|even|odd --stop-bits 1|2 --flow none|rtscts|xon]) (--file <capture> | --generate N)',
+    usage: 'astm (--tcp host:port | --serial <path> [--baud N --data-bits N --parity none|even|odd --stop-bits 1|2 --flow none|rtscts|xon]) (--file <capture> | --generate N) [--every ms]',
     run: async (args) => {
       const outcome = await runAstm(astmOptions(args));
       return outcome.failed.length === 0 ? 0 : 1;

@@ -3,20 +3,21 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getProfile, mapTransfer } from '../../adapters/astm';
 import { BusClient } from '../../adapters/bus';
-import type { Result } from '../../adapters/model';
+import type { ObservationValue, Result } from '../../adapters/model';
 import { captureMessages, runAstm } from '../../simulators/astm';
 import { SimulatedRecord } from '../../simulators/record';
 import { tempDir } from '../support/net';
 import { startHubProcess, waitUntil, type HubProcess } from '../support/hub-process';
 import { startPtyPair, type PtyPair } from '../support/pty';
-import { parseWithPython, pyComponents } from '../support/python-hl7';
+import { parseWithPython, pyComponents, pyField, type PyMessage } from '../support/python-hl7';
 import { SHARED_DIR, sharedFixture } from '../support/shared';
 
 /**
  * Issue 3's acceptance: every capture in ../shared/fixtures/astm, played by the simulator over TCP
  * and over a socat serial pair into the running hub (site flow, profile `auto`), reaches the
- * record as ORUs whose OBX count, values, units and ids match what the records say, or is listed
- * as unmatched when it carries no patient; quality controls go to .../qc only.
+ * record as ORUs whose every OBX (code, value, unit, flags), specimen and patient ids match what
+ * the records say, or is listed as unmatched, with every observation, when it carries no
+ * patient; quality controls go to .../qc only.
  */
 const CAPTURES = (() => {
   sharedFixture('astm', 'roche-cobas-c311.txt'); // a clear error when ../shared is absent
@@ -34,6 +35,57 @@ function expectedFor(file: string, deviceId: string): { matched: Result[]; unmat
     controls.push(...mapped.controls);
   }
   return { matched: results.filter((r) => r.patient?.matched), unmatched: results.filter((r) => !r.patient?.matched), controls };
+}
+
+/** One ORU as compared: patient, specimen, and each OBX's code, value, unit and flags. */
+interface ComparedOru {
+  patient?: string;
+  specimen?: string;
+  obx: Array<{ code?: string; value: string; unit: string; flags: string }>;
+}
+
+const byJson = (a: ComparedOru, b: ComparedOru) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+/** Numbers compared as numbers: "6.10" and 6.1 are the same value. */
+const numberText = (text: string) => (text === '' || Number.isNaN(Number(text)) ? text : String(Number(text)));
+
+/** What python3-hl7 reads in an ORU the record received. */
+function readOru(oru: PyMessage): ComparedOru {
+  const count = oru.segments.filter((s) => s.name === 'OBX').length;
+  return {
+    patient: pyComponents(oru, 'PID', 3)?.[0] || undefined,
+    specimen: pyComponents(oru, 'SPM', 2)?.[0] || undefined,
+    obx: Array.from({ length: count }, (_, k) => {
+      const valueType = pyComponents(oru, 'OBX', 2, k + 1)?.[0];
+      const value = pyComponents(oru, 'OBX', 5, k + 1) ?? [];
+      return {
+        code: pyComponents(oru, 'OBX', 3, k + 1)?.[0] || undefined,
+        value: valueType === 'NM' || valueType === 'SN' ? value.map(numberText).join('^').replace(/\^+$/, '') : valueType === 'CWE' ? value[0] : value.join('^'),
+        unit: pyComponents(oru, 'OBX', 6, k + 1)?.[0] ?? '',
+        flags: (pyField(oru, 'OBX', 8, k + 1) ?? []).map((r) => r[0][0]).join('~'),
+      };
+    }),
+  };
+}
+
+/** The same, from the adapter's reading of the records the simulator sent. */
+function expectedOru(result: Result): ComparedOru {
+  const value = (v: ObservationValue | undefined): string => {
+    if (v === undefined) return '';
+    if (typeof v === 'number') return String(v);
+    if (typeof v === 'string') return v;
+    if ('comparator' in v) return `${v.comparator}^${v.number}`;
+    return v.code;
+  };
+  return {
+    patient: result.patient?.identifiers[0]?.value,
+    specimen: result.specimen?.id,
+    obx: result.observations.map((o) => ({
+      code: (o.code ?? o.deviceCode).code,
+      value: o.valueType === 'SN' && typeof o.value === 'number' ? `^${o.value}` : value(o.value),
+      unit: o.unit?.code ?? '',
+      flags: (o.flags ?? []).join('~'),
+    })),
+  };
 }
 
 describe('every ASTM capture through the running hub, over TCP and over a serial line', function () {
@@ -67,7 +119,8 @@ describe('every ASTM capture through the running hub, over TCP and over a serial
     data?.remove();
   });
 
-  const unmatchedCount = async () => (await (await fetch(`${hub.url}/passerelle/api/unmatched?limit=500`)).json()).results.length as number;
+  const listUnmatched = async () => (await (await fetch(`${hub.url}/passerelle/api/unmatched?limit=500`)).json()).results as Array<{ id: string; result: Result }>;
+  const unmatchedCount = async () => (await listUnmatched()).length;
 
   for (const transport of ['tcp', 'serial'] as const) {
     for (const file of CAPTURES) {
@@ -75,7 +128,8 @@ describe('every ASTM capture through the running hub, over TCP and over a serial
         const deviceId = transport === 'tcp' ? 'astm-tcp' : 'astm-serial';
         const all = expectedFor(file, deviceId);
         const expected = { ...all, matched: all.matched.filter((r) => !delivered.has(r.id)) };
-        const before = { oru: record.received.length, unmatched: await unmatchedCount(), qc: qc.length };
+        const listedBefore = new Set((await listUnmatched()).map((row) => row.id));
+        const before = { oru: record.received.length, unmatched: listedBefore.size, qc: qc.length };
         const outcome = await runAstm({ ...(transport === 'tcp' ? { tcp: `127.0.0.1:${hub.env.ASTM_TCP_PORT}` } : { serial: line.b }), file: sharedFixture('astm', file), log: () => undefined });
         expect(outcome.failed).to.deep.equal([]);
 
@@ -84,23 +138,15 @@ describe('every ASTM capture through the running hub, over TCP and over a serial
           && qc.length >= before.qc + expected.controls.length, 20_000, () => `${file}: ${expected.matched.length} ORU, ${expected.unmatched.length} unmatched, ${expected.controls.length} QC`);
         const orus = record.received.slice(before.oru).map((m) => parseWithPython(m.bytes));
         expect(orus).to.have.length(expected.matched.length);
-        const got = orus.map((oru) => ({
-          patient: pyComponents(oru, 'PID', 3)?.[0],
-          values: oru.segments.filter((s) => s.name === 'OBX').map((_, k) => (pyComponents(oru, 'OBX', 5, k + 1) ?? []).join('^')),
-          units: oru.segments.filter((s) => s.name === 'OBX').map((_, k) => pyComponents(oru, 'OBX', 6, k + 1)?.[0] ?? ''),
-        }));
-        const want = expected.matched.map((r) => ({
-          patient: r.patient!.identifiers[0].value,
-          count: r.observations.length,
-          units: r.observations.map((o) => o.unit?.code ?? ''),
-        }));
-        expect(got.map((g) => g.patient).sort()).to.deep.equal(want.map((w) => w.patient).sort());
-        expect(got.map((g) => g.values.length).sort()).to.deep.equal(want.map((w) => w.count).sort());
-        expect(got.flatMap((g) => g.units).sort()).to.deep.equal(want.flatMap((w) => w.units).sort());
+        const got = orus.map(readOru).sort(byJson);
+        expect(got).to.deep.equal(expected.matched.map(expectedOru).sort(byJson));
+        // Held results are listed by the hub API with every observation the records gave.
+        const listed = (await listUnmatched()).filter((row) => !listedBefore.has(row.id)).map((row) => expectedOru(row.result));
+        expect(listed.sort(byJson)).to.deep.equal(expected.unmatched.map(expectedOru).sort(byJson));
         expect(qc.length - before.qc).to.equal(expected.controls.length);
         for (const r of expected.matched) delivered.add(r.id);
         const repeats = all.matched.length - expected.matched.length;
-        summary.push(`${transport.padEnd(6)} ${file}: ${orus.length} ORU (${got.reduce((n, g) => n + g.values.length, 0)} OBX), ${expected.unmatched.length} unmatched, ${expected.controls.length} QC${repeats ? `, ${repeats} already delivered (same result id, not sent again)` : ''}`);
+        summary.push(`${transport.padEnd(6)} ${file}: ${orus.length} ORU (${got.reduce((n, g) => n + g.obx.length, 0)} OBX), ${expected.unmatched.length} unmatched (${listed.reduce((n, l) => n + l.obx.length, 0)} observations), ${expected.controls.length} QC${repeats ? `, ${repeats} already delivered (same result id, not sent again)` : ''}`);
       });
     }
   }
