@@ -6,7 +6,7 @@
  * answered AR; a broken frame is journaled and logged. Both reach Catch nodes.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { buildAck, decodeMessage, encodeMessage, Hl7Message, MllpServer, toHl7Charset } from '../../adapters/hl7';
+import { buildAck, decodeMessage, encodeMessage, Hl7Message, MllpServer, toHl7Charset, type SpecimenSource } from '../../adapters/hl7';
 import { topicFor } from '../../adapters/model';
 import { Outbox } from '../../adapters/outbox';
 import { indexOrders } from '../../adapters/matching';
@@ -26,6 +26,8 @@ interface Hl7InDef extends NodeDef {
   application: string;
   facility: string;
   maxMessageBytes: string | number;
+  /** Comma-separated SpecimenSource list, in order of preference. */
+  specimenFrom?: string;
 }
 
 interface TlsConfigNode extends Node {
@@ -33,6 +35,7 @@ interface TlsConfigNode extends Node {
 }
 
 export const HL7_BUS_SCHEMA = 'passerelle.hl7/1';
+const SPECIMEN_SOURCES: readonly SpecimenSource[] = ['spm', 'filler', 'placer'];
 
 /**
  * What goes on the bus for one outbox entry: an inbound HL7 message as passerelle.hl7/1, or a
@@ -67,6 +70,7 @@ module.exports = function register(RED: NodeAPI): void {
       node.error(RED._('passerelle-hl7-in.errors.port', { value: String(def.port ?? '') }));
       return;
     }
+    const specimenFrom = (def.specimenFrom || 'spm,filler').split(',').filter((s): s is SpecimenSource => SPECIMEN_SOURCES.includes(s as SpecimenSource));
     const source = def.source || 'mllp-in';
     const channel = `mllp:${source}`;
     const topic = topicFor({ site: settings.siteId, kind: 'hl7', source, event: 'message' });
@@ -97,7 +101,7 @@ module.exports = function register(RED: NodeAPI): void {
       // One commit: the message, the orders it carries, and the held results they now match.
       const journalId = store.transaction(() => {
         const id = store.journalInbound({ channel, peer, contentType: 'application/hl7-v2', raw: bytes, status: 'accepted', publishTopic: topic });
-        indexOrders(store, message, { journalId: id, channel, site: settings.siteId });
+        indexOrders(store, message, { journalId: id, channel, site: settings.siteId, options: { specimenFrom: specimenFrom.length ? specimenFrom : undefined } });
         return id;
       });
       received += 1;

@@ -19,11 +19,11 @@ describe('passerelle-hl7-in node', function () {
   after(async () => { await harness.stop(); });
   afterEach(async () => { await helper.unload(); });
 
-  async function load() {
+  async function load(options: { specimenFrom?: string } = {}) {
     port = await freePort();
     await helper.load([busNode, hl7InNode], [
       { id: 'bus', type: 'passerelle-bus', mode: 'hub' },
-      { id: 'in', type: 'passerelle-hl7-in', bus: 'bus', host: '127.0.0.1', port, source: 'orders', wires: [['out']] },
+      { id: 'in', type: 'passerelle-hl7-in', bus: 'bus', host: '127.0.0.1', port, source: 'orders', ...options, wires: [['out']] },
       { id: 'out', type: 'helper' },
     ]);
     const outputs: Array<{ topic: string; payload: Record<string, string> }> = [];
@@ -97,6 +97,28 @@ describe('passerelle-hl7-in node', function () {
     } finally {
       store.close();
       await watcher.close();
+    }
+  });
+
+  it('reads the orders\' specimen id where the dialog says: the placer number when the tube carries it', async () => {
+    await load({ specimenFrom: 'placer' });
+    const orm = [
+      'MSH|^~\\&|DPI|HOSP|PASSERELLE|LAB|20261124080000||ORM^O01^ORM_O01|NODE-ORM-PLACER|P|2.5',
+      'PID|1||IPP-4521^^^HOSP^PI||LEFÈVRE^Zoé||19920312|F',
+      'ORC|NW|TUBE-77|FIL-3',
+      'OBR|1|TUBE-77|FIL-3|CRP^CRP^L',
+      '',
+    ].join('\r');
+    const client = new MllpClient({ host: '127.0.0.1', port });
+    const ack = await client.send(encodeMessage(orm, 'UNICODE UTF-8').bytes, 'NODE-ORM-PLACER', 5000);
+    await client.close();
+    expect(ack.code).to.equal('AA');
+    const store = Store.open({ dir: join(harness.dataDir, 'journal') });
+    try {
+      expect(store.findOrderBySpecimen('TUBE-77')?.patient.name?.family).to.equal('LEFÈVRE');
+      expect(store.findOrderBySpecimen('FIL-3'), 'the filler number is not read as a specimen id').to.equal(undefined);
+    } finally {
+      store.close();
     }
   });
 
