@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseEndpoint } from '../adapters/common/endpoint';
+import { DEFAULT_DATABASE, DEFAULT_RETENTION, durationHours } from '../adapters/influx';
 
 export interface HubConfig {
   host: string;
@@ -24,6 +25,8 @@ export interface HubConfig {
   /** The site flow's device inputs (issue 3): ASTM over TCP, ASTM on a serial port, POCT1-A. */
   astm: { tcpPort: number; serialPath?: string; serialBaud: number; profile: string };
   poct1aPort: number;
+  /** Turnaround metrics (issue 4): the site flow's "to InfluxDB" node stays idle without a URL. */
+  influx: { url?: string; database: string; retention: string; credentials?: { username: string; password: string } };
   flowFile: string;
   retention: { maxAgeDays: number; maxMegabytes: number };
   durability: 'process-crash' | 'power-loss';
@@ -71,6 +74,28 @@ function pair(env: Env, userVar: string, passVar: string): { username: string; p
   if (!username && !password) return undefined;
   if (!username || !password) throw new ConfigError(`${userVar} and ${passVar} go together: set both or neither`);
   return { username, password };
+}
+
+function influxConfig(env: Env): HubConfig['influx'] {
+  const url = env.INFLUX_URL || undefined;
+  if (url) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) throw new ConfigError(`INFLUX_URL=${url}: expected http(s)://host:port, for example http://127.0.0.1:8086`);
+  }
+  const database = env.INFLUX_DB || DEFAULT_DATABASE;
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(database)) throw new ConfigError(`INFLUX_DB=${database}: letters, digits, '.', '_' and '-' only`);
+  const retention = env.INFLUX_RETENTION || DEFAULT_RETENTION;
+  try {
+    durationHours(retention);
+  } catch (err) {
+    throw new ConfigError(`INFLUX_RETENTION=${retention}: ${(err as Error).message}`);
+  }
+  return { url, database, retention, credentials: pair(env, 'INFLUX_USERNAME', 'INFLUX_PASSWORD') };
 }
 
 export function readConfig(env: Env = process.env, cwd = process.cwd()): HubConfig {
@@ -134,6 +159,7 @@ export function readConfig(env: Env = process.env, cwd = process.cwd()): HubConf
       profile: env.ASTM_PROFILE || 'auto',
     },
     poct1aPort: integer(env, 'POCT1A_PORT', 5200),
+    influx: influxConfig(env),
     flowFile: resolve(cwd, env.PASSERELLE_FLOW_FILE || resolve(__dirname, '..', '..', 'flows', 'site.json')),
     retention: {
       maxAgeDays: integer(env, 'PASSERELLE_RETENTION_DAYS', 90, 1, 3650),

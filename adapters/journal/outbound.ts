@@ -76,6 +76,7 @@ export class OutboundQueue {
   private readonly liveDepth: Database.Statement;
   private readonly deadDepth: Database.Statement;
   private readonly interrupted: Database.Statement;
+  private readonly withRows: Database.Statement;
   private readonly lists = new Map<string, Database.Statement>();
 
   constructor(private readonly db: Database.Database, private readonly controlIds: ControlIdGenerator) {
@@ -84,7 +85,7 @@ export class OutboundQueue {
       VALUES (@destination, @dedupe_key, @control_id, 'pending', 0, 0, @now, @now, @result_id, @inbound_id, @content_type, @payload)`);
     // The exact partial-index term, then the narrowing: SQLite only uses a partial index whose WHERE appears verbatim.
     this.head = db.prepare(`SELECT ${COLUMNS} FROM outbound WHERE destination = ? AND ${LIVE_STATES_SQL} AND state <> 'sent' ORDER BY id LIMIT ?`);
-    this.sent = db.prepare("UPDATE outbound SET state = 'sent', attempts = attempts + 1, sent_at = @now, updated_at = @now WHERE id = @id AND (state = 'pending' OR state = 'waiting')");
+    this.sent = db.prepare("UPDATE outbound SET state = 'sent', attempts = attempts + 1, sent_at = @now, first_sent_at = coalesce(first_sent_at, @now), updated_at = @now WHERE id = @id AND (state = 'pending' OR state = 'waiting')");
     this.accepted = db.prepare(`UPDATE outbound SET state = 'accepted', ack_code = @code, ack_raw = @raw, last_error = NULL, updated_at = @now WHERE id = @id AND ${LIVE_STATES_SQL}`);
     // A send that did not count (nothing reached the peer) gives back the attempt markSent took.
     this.retry = db.prepare(`UPDATE outbound SET state = 'waiting', last_error = @reason, next_attempt_at = @next, updated_at = @now,
@@ -102,6 +103,8 @@ export class OutboundQueue {
     this.deadDepth = db.prepare("SELECT count(*) FROM outbound INDEXED BY outbound_dead WHERE destination = ? AND state = 'dead'").pluck();
     this.interrupted = db.prepare(`UPDATE outbound INDEXED BY outbound_live SET state = 'waiting', next_attempt_at = 0, last_error = @reason, updated_at = @now
       WHERE ${LIVE_STATES_SQL} AND state = 'sent'`);
+    this.withRows = db.prepare(`SELECT destination FROM outbound INDEXED BY outbound_live WHERE ${LIVE_STATES_SQL}
+      UNION SELECT destination FROM outbound INDEXED BY outbound_dead WHERE state = 'dead'`).pluck();
   }
 
   enqueue(input: EnqueueInput): Enqueued {
@@ -206,6 +209,11 @@ export class OutboundQueue {
   depth(destination: string): QueueDepth {
     const live = this.liveDepth.get(destination) as Omit<QueueDepth, 'dead'>;
     return { pending: live.pending, waiting: live.waiting, sent: live.sent, dead: this.deadDepth.get(destination) as number };
+  }
+
+  /** Destinations with messages still to deliver or dead letters (read from the small indexes only). */
+  destinationsWithQueue(): string[] {
+    return this.withRows.all() as string[];
   }
 
   /** At open: nothing of this process is in flight yet, so a 'sent' row lost its ACK in a crash. */

@@ -3,10 +3,10 @@
  * to list and search, the full JSON to show, and the deliveries read from the outbound rows.
  */
 import type Database from 'better-sqlite3';
-import type { Result } from '../model/result';
+import type { Result, ResultKind } from '../model/result';
 import { containsPattern, opt, pageSize, searchKey } from './sql';
 import type { Patient } from '../model/result';
-import type { AssignedBy, AssignOutcome, DeliverySummary, OutboundState, ResultPage, ResultQuery, ResultRow, UnmatchedQuery } from './types';
+import type { AssignedBy, AssignOutcome, DeliverySummary, DeviceLastResult, OutboundState, ResultPage, ResultQuery, ResultRow, UnmatchedQuery } from './types';
 
 interface ResultRecord {
   seq: number;
@@ -26,6 +26,7 @@ interface ResultRecord {
 }
 
 interface DeliveryRecord {
+  id: number;
   result_id: string;
   destination: string;
   state: OutboundState;
@@ -33,6 +34,8 @@ interface DeliveryRecord {
   attempts: number;
   last_error: string | null;
   ack_code: string | null;
+  created_at: number;
+  first_sent_at: number | null;
   updated_at: number;
 }
 
@@ -62,6 +65,8 @@ export class ResultsIndex {
   private readonly unmatched: Database.Statement;
   private readonly unmatchedBefore: Database.Statement;
   private readonly unmatchedOfSpecimen: Database.Statement;
+  private readonly unmatchedCount: Database.Statement;
+  private readonly lastPerDevice: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.byId = db.prepare(`SELECT ${COLUMNS} FROM results WHERE id = ?`);
@@ -75,8 +80,12 @@ export class ResultsIndex {
       VALUES (@id, @recorded_at, @inbound_id, @received_at, @kind, @site, @device_id, @patient_name, @patient_id, @patient_search, @specimen_id, @observation_count, @matched, @json)
       ON CONFLICT (id) DO UPDATE SET ${fields.split(', ').map((f) => `${f} = excluded.${f}`).join(', ')},
         inbound_id = coalesce(excluded.inbound_id, results.inbound_id)`);
-    this.deliveries = db.prepare(`SELECT result_id, destination, state, control_id, attempts, last_error, ack_code, updated_at
+    this.deliveries = db.prepare(`SELECT id, result_id, destination, state, control_id, attempts, last_error, ack_code, created_at, first_sent_at, updated_at
       FROM outbound WHERE result_id IN (SELECT value FROM json_each(?)) ORDER BY id`);
+    this.unmatchedCount = db.prepare(`SELECT count(*) FROM results INDEXED BY results_unmatched WHERE ${held}`).pluck();
+    // One pass over the device index for each device's newest row (start of the silent-device watch).
+    this.lastPerDevice = db.prepare(`SELECT r.site, r.kind, r.device_id, r.recorded_at FROM results r
+      JOIN (SELECT max(seq) AS seq FROM results INDEXED BY results_device GROUP BY device_id) newest ON r.seq = newest.seq`);
   }
 
   /** Upsert by result id: a result seen again keeps its place (and first record time) in the list. */
@@ -181,18 +190,36 @@ export class ResultsIndex {
     return more ? { results, next: encodeCursor(records[records.length - 1].seq) } : { results };
   }
 
+  /** The deliveries of one result, oldest queued first. */
+  deliveriesOfResult(resultId: string): DeliverySummary[] {
+    return this.deliveriesOf([resultId]).get(resultId) ?? [];
+  }
+
+  /** Results held for want of a patient. */
+  countUnmatched(): number {
+    return this.unmatchedCount.get() as number;
+  }
+
+  lastResultPerDevice(): DeviceLastResult[] {
+    return (this.lastPerDevice.all() as Array<{ site: string; kind: ResultKind; device_id: string; recorded_at: number }>)
+      .map((row) => ({ site: row.site, kind: row.kind, deviceId: row.device_id, recordedAt: row.recorded_at }));
+  }
+
   private deliveriesOf(resultIds: string[]): Map<string, DeliverySummary[]> {
     const byResult = new Map<string, DeliverySummary[]>();
     if (resultIds.length === 0) return byResult;
     for (const row of this.deliveries.all(JSON.stringify(resultIds)) as DeliveryRecord[]) {
       const list = byResult.get(row.result_id) ?? [];
       list.push({
+        outboundId: row.id,
         destination: row.destination,
         state: row.state,
         controlId: row.control_id,
         attempts: row.attempts,
         lastError: opt(row.last_error),
         ackCode: opt(row.ack_code),
+        queuedAt: row.created_at,
+        sentAt: opt(row.first_sent_at),
         updatedAt: row.updated_at,
       });
       byResult.set(row.result_id, list);

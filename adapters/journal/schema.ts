@@ -119,6 +119,28 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX results_specimen ON results (specimen_id) WHERE specimen_id IS NOT NULL;
     `,
   },
+  {
+    version: 3,
+    name: 'first send time, metric points queue',
+    sql: `
+      -- sent_at is the latest send; turnaround needs the first one (received -> first sent).
+      ALTER TABLE outbound ADD COLUMN first_sent_at INTEGER;
+      UPDATE outbound SET first_sent_at = sent_at WHERE sent_at IS NOT NULL;
+
+      -- Points for InfluxDB waiting to be written, per writer (channel): deleted once InfluxDB
+      -- answered 2xx; a point it refused (400) is set aside with the error, kept to be looked at.
+      CREATE TABLE metric_points (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel TEXT NOT NULL,
+        queued_at INTEGER NOT NULL,
+        set_aside_at INTEGER,
+        error TEXT,
+        point TEXT NOT NULL
+      );
+      CREATE INDEX metric_points_waiting ON metric_points (channel, id) WHERE set_aside_at IS NULL;
+      CREATE INDEX metric_points_set_aside ON metric_points (channel, id) WHERE set_aside_at IS NOT NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -12,11 +12,13 @@ import { InboundJournal } from './inbound';
 import { OutboundQueue } from './outbound';
 import { ResultsIndex } from './results';
 import { OrdersIndex } from './orders';
+import { MetricPointQueue } from './metric-points';
 import { Retention } from './retention';
 import { migrate, SCHEMA_VERSION } from './schema';
 import type {
-  AssignedBy, AssignOutcome, Durability, Enqueued, EnqueueInput, InboundEntry, InboundInput, InboundQuery, IndexedOrder, OrderInput,
-  OutboundMessage, OutboundQuery, Pruned, QueueDepth, ResultPage, ResultQuery, RetentionPolicy, StoreOptions, UnmatchedQuery,
+  AssignedBy, AssignOutcome, DeliverySummary, DeviceLastResult, Durability, Enqueued, EnqueueInput, InboundEntry, InboundInput, InboundQuery,
+  IndexedOrder, OrderInput, OutboundMessage, OutboundQuery, PointCounts, Pruned, QueueDepth, QueuedPoint, ResultPage, ResultQuery,
+  RetentionPolicy, SetAsidePoint, StoreOptions, UnmatchedQuery,
 } from './types';
 import type { Patient } from '../model/result';
 
@@ -40,6 +42,7 @@ class StoreCore {
   readonly outbound: OutboundQueue;
   readonly results: ResultsIndex;
   readonly orders: OrdersIndex;
+  readonly metricPoints: MetricPointQueue;
   readonly retention: Retention;
   private readonly controlIds: ControlIdGenerator;
   private readonly metaGet: Database.Statement;
@@ -76,6 +79,7 @@ class StoreCore {
       this.outbound = new OutboundQueue(db, this.controlIds);
       this.results = new ResultsIndex(db);
       this.orders = new OrdersIndex(db);
+      this.metricPoints = new MetricPointQueue(db);
       this.retention = new Retention(db);
       this.atomically = db.transaction((fn: () => unknown) => fn()).immediate;
       // A new process has nothing in flight: whatever was 'sent' lost its ACK with the old one.
@@ -276,6 +280,11 @@ export class Store {
     return this.open().outbound.depth(destination);
   }
 
+  /** Destinations that have messages still to deliver, or dead letters. */
+  destinationsWithQueue(): string[] {
+    return this.open().outbound.destinationsWithQueue();
+  }
+
   // Results index
 
   recordResult(result: Result, inboundId?: string): void {
@@ -289,6 +298,21 @@ export class Store {
 
   getResult(id: string): Result | undefined {
     return this.open().results.get(id);
+  }
+
+  /** A result's deliveries (one per destination), with their queue, first-send and final times. */
+  deliveriesOf(resultId: string): DeliverySummary[] {
+    return this.open().results.deliveriesOfResult(resultId);
+  }
+
+  /** How many results are held for want of a patient. */
+  countUnmatched(): number {
+    return this.open().results.countUnmatched();
+  }
+
+  /** Each device's newest recorded result. */
+  lastResultPerDevice(): DeviceLastResult[] {
+    return this.open().results.lastResultPerDevice();
   }
 
   /** Results held for want of a patient (not matched, queued to no destination), newest first. */
@@ -322,6 +346,40 @@ export class Store {
 
   findOrderByPlacer(placerNumber: string): IndexedOrder | undefined {
     return this.open().orders.findByPlacer(placerNumber);
+  }
+
+  // Metric points (for InfluxDB): durable until the database has them
+
+  /** Queues points (opaque text) for a writer's channel; durable when it returns. */
+  queuePoints(channel: string, points: readonly string[]): void {
+    const core = this.open();
+    core.atomically(() => core.metricPoints.queue(channel, points, Date.now()));
+  }
+
+  /** The oldest waiting points of a channel. */
+  nextPoints(channel: string, limit: number): QueuedPoint[] {
+    return this.open().metricPoints.next(channel, limit);
+  }
+
+  /** The database has them: they leave the queue. */
+  deletePoints(ids: readonly number[]): void {
+    const core = this.open();
+    core.atomically(() => core.metricPoints.delete(ids));
+  }
+
+  /** The database refused them for good: kept aside with the reason, no longer sent. */
+  setPointsAside(ids: readonly number[], error: string): void {
+    const core = this.open();
+    core.atomically(() => core.metricPoints.markSetAside(ids, error, Date.now()));
+  }
+
+  pointCounts(channel: string): PointCounts {
+    return this.open().metricPoints.counts(channel);
+  }
+
+  /** Newest first. */
+  listSetAsidePoints(channel: string, limit: number): SetAsidePoint[] {
+    return this.open().metricPoints.listSetAside(channel, limit);
   }
 
   // Retention

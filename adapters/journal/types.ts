@@ -104,12 +104,19 @@ export interface QueueDepth {
 }
 
 export interface DeliverySummary {
+  /** The outbound row's id. */
+  outboundId: number;
   destination: string;
   state: OutboundState;
   controlId: string;
   attempts: number;
   lastError?: string;
   ackCode?: string;
+  /** Epoch ms: queued for the destination. */
+  queuedAt: number;
+  /** Epoch ms: first sent (kept across retries and re-sends); absent until then. */
+  sentAt?: number;
+  /** Epoch ms of the last change: the final state's time once accepted or dead. */
   updatedAt: number;
 }
 
@@ -197,3 +204,28 @@ export type AssignOutcome =
   | { status: 'assigned'; result: Result }
   | { status: 'not-found' }
   | { status: 'already-matched'; result: Result };
+
+/** A point waiting in the metric points queue (opaque text: the writer's format). */
+export interface QueuedPoint {
+  id: number;
+  point: string;
+}
+
+export interface SetAsidePoint extends QueuedPoint {
+  setAsideAt: number;
+  error: string;
+}
+
+export interface PointCounts {
+  waiting: number;
+  setAside: number;
+}
+
+/** The newest result recorded from a device. */
+export interface DeviceLastResult {
+  site: string;
+  kind: ResultKind;
+  deviceId: string;
+  /** Epoch ms. */
+  recordedAt: number;
+}

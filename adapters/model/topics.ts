@@ -6,7 +6,7 @@
 export const TOPIC_ROOT = 'passerelle/v1';
 
 export type TopicKind = 'biology' | 'imaging' | 'vitals' | 'hl7' | 'hub';
-export type TopicEvent = 'result' | 'status' | 'error' | 'delivery' | 'message';
+export type TopicEvent = 'result' | 'status' | 'error' | 'delivery' | 'message' | 'alert';
 
 export interface TopicParts {
   site: string;

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { Patient } from '../../../adapters/model/result';
 import { matchResult } from '../../../adapters/matching';
 import { hl7Payload, openTempStore, sampleResult, type OpenedStore } from './helpers';
+import { SCHEMA_VERSION } from '../../../adapters/journal';
 
 const PATIENT: Patient = {
   identifiers: [{ value: '284037512345678', type: 'INS-NIR', authority: 'urn:oid:1.2.250.1.213.1.4.8' }, { value: 'IPP42', authority: 'HOSP', type: 'PI' }],
@@ -110,6 +111,6 @@ describe('journal store: orders index and unmatched results', () => {
     t.store.close();
     const again = t.reopen();
     expect(again.findOrderBySpecimen('S1')!.patient.identifiers[0].value).to.equal('284037512345678');
-    expect(again.info().schemaVersion).to.equal(2);
+    expect(again.info().schemaVersion).to.equal(SCHEMA_VERSION);
   });
 });

@@ -96,8 +96,8 @@ describe('journal store: results index', () => {
     const [second, first] = t.store.listResults({ limit: 10 }).results;
     expect(second.deliveries).to.deep.equal([]);
     expect(first.deliveries).to.deep.equal([
-      { destination: 'ehr', state: 'accepted', controlId: ehr.controlId, attempts: 1, ackCode: 'AA', updatedAt: 1200, lastError: undefined },
-      { destination: 'gp', state: 'waiting', controlId: gp.controlId, attempts: 1, lastError: 'AE: mailbox full', ackCode: undefined, updatedAt: first.deliveries[1].updatedAt },
+      { outboundId: ehr.id, destination: 'ehr', state: 'accepted', controlId: ehr.controlId, attempts: 1, ackCode: 'AA', queuedAt: first.deliveries[0].queuedAt, sentAt: 1000, updatedAt: 1200, lastError: undefined },
+      { outboundId: gp.id, destination: 'gp', state: 'waiting', controlId: gp.controlId, attempts: 1, lastError: 'AE: mailbox full', ackCode: undefined, queuedAt: first.deliveries[1].queuedAt, sentAt: 1000, updatedAt: first.deliveries[1].updatedAt },
     ]);
   });
 });
