@@ -10,6 +10,8 @@ import { validateResult, type Patient, type Result } from '../adapters/model';
 import { kickDestination } from '../adapters/delivery/registry';
 import { readiness } from '../adapters/common/readiness';
 import type { HubConfig } from './config';
+import { streamChanges, type LiveFeed } from './pages/live';
+import { MAX_DAYS, turnaroundReports } from './pages/turnaround';
 
 export interface HubState {
   flowsRunning: boolean;
@@ -19,6 +21,10 @@ export interface HubState {
   store: Store;
   /** Publishes what the API journaled for the bus (the 'hub:api' outbox); set once the hub's bus client runs. */
   republish?: () => void;
+  /** Tells the open pages what changed (GET /events); set once the hub's bus runs. */
+  live?: LiveFeed;
+  /** The destinations of the running flows, with the names the technician gave them. */
+  destinations?: () => Array<{ id: string; name: string }>;
 }
 
 /** The outbox channel of results the API re-publishes (assigned by a person). */
@@ -98,6 +104,19 @@ export function hubApi(state: HubState, needsPermission: NeedsPermission): expre
     res.json(page);
   });
 
+  api.get('/events', read, (req, res) => streamChanges(state.live, req, res));
+
+  api.get('/destinations', read, (_req, res) => {
+    res.json({ destinations: state.destinations?.() ?? [] });
+  });
+
+  const turnaround = turnaroundReports(state.store, state.config.timeZone);
+  api.get('/turnaround', read, (req, res, next) => {
+    const days = Number(req.query.days ?? 1);
+    if (!Number.isInteger(days) || days < 1 || days > MAX_DAYS) return fail(res, 400, `days must be a whole number from 1 to ${MAX_DAYS}`);
+    turnaround(days).then((report) => res.json(report), next);
+  });
+
   api.get('/outbound', read, (req, res) => {
     const stateFilter = text(req.query.state) as OutboundState | undefined;
     if (stateFilter && !OUTBOUND_STATES.includes(stateFilter)) return fail(res, 400, `state must be one of ${OUTBOUND_STATES.join(', ')}`);
@@ -134,6 +153,7 @@ export function hubApi(state: HubState, needsPermission: NeedsPermission): expre
     if (outcome.status === 'not-found') return fail(res, 404, `no result ${id}`);
     if (outcome.status === 'already-matched') return fail(res, 409, `result ${id} is already matched`);
     state.republish?.();
+    state.live?.notify(id);
     res.status(202).json({ id, patient: outcome.result.patient, state: 'republished' });
   });
 

@@ -16,6 +16,9 @@ import type { HubConfig } from './config';
 import { nodeRedSettings, type PasserelleSettings } from './settings';
 import { API_OUTBOX_CHANNEL, hubApi, type HubState } from './api';
 import { startRetention } from './retention';
+import { hubPages } from './pages';
+import { flowDestinations } from './pages/destinations';
+import { startLiveFeed } from './pages/live';
 
 // Node-RED is a process-wide singleton: one hub per process.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -60,6 +63,15 @@ function exportFlowEnvironment(config: HubConfig): void {
   process.env.ASTM_PROFILE = config.astm.profile;
   process.env.POCT1A_PORT = String(config.poct1aPort);
   if (config.ehrMllp) process.env.EHR_MLLP = `${config.ehrMllp.host}:${config.ehrMllp.port}`;
+  // Empty INFLUX_URL: the site flow's "to InfluxDB" node stays idle, grey "not configured".
+  process.env.INFLUX_URL = config.influx.url ?? '';
+  process.env.INFLUX_DB = config.influx.database;
+  process.env.INFLUX_RETENTION = config.influx.retention;
+  // Read by that node when its credentials are "the hub's" (Node-RED substitutes no variable in credentials).
+  if (config.influx.credentials) {
+    process.env.INFLUX_USERNAME = config.influx.credentials.username;
+    process.env.INFLUX_PASSWORD = config.influx.credentials.password;
+  }
 }
 
 function localUrl(scheme: string, host: string, port: number): string {
@@ -132,6 +144,9 @@ export async function startHub(config: HubConfig, log: (line: string) => void = 
   RED.init(server, nodeRedSettings(config, passerelle));
   // On the admin app, so the API shares the editor's login and tokens.
   RED.httpAdmin.use('/passerelle/api', hubApi(state, RED.auth.needsPermission));
+  // The pages themselves hold no data: they sign in and read the API above.
+  RED.httpAdmin.use('/passerelle', hubPages({ siteId: config.siteId, timeZone: config.timeZone }));
+  state.destinations = () => flowDestinations((visit) => RED.nodes.eachNode(visit));
   app.use('/', RED.httpAdmin);
   app.use('/flows-http', RED.httpNode);
 
@@ -144,6 +159,7 @@ export async function startHub(config: HubConfig, log: (line: string) => void = 
   const retention = startRetention(store, config.retention);
   const apiPublisher = startApiPublisher(store, passerelle.bus, config.siteId, log);
   state.republish = apiPublisher.kick;
+  state.live = startLiveFeed({ bus: passerelle.bus, siteId: config.siteId, log });
   const url = localUrl(tlsFiles ? 'https' : 'http', config.host, port);
 
   log(`Passerelle hub for site ${config.siteId}: editor and API on ${url}, bus ${broker ? `embedded on port ${broker.port}` : 'external'}, data in ${config.dataDir}`);
@@ -156,6 +172,7 @@ export async function startHub(config: HubConfig, log: (line: string) => void = 
       server.close();
       server.closeAllConnections?.();
       await apiPublisher.stop();
+      await state.live?.stop();
       await RED.stop(); // nodes close: listeners stop accepting, queues flush in-flight messages
       RED.events.off('flows:started', onFlowsStarted);
       RED.events.off('flows:stopped', onFlowsStopped);

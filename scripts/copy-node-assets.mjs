@@ -15,3 +15,6 @@ function copy(dir) {
   }
 }
 copy(src);
+
+// The hub's pages: views, locales and browser files, served from beside dist/gateway/pages/.
+cpSync(join('gateway', 'pages', 'assets'), join('dist', 'gateway', 'pages', 'assets'), { recursive: true });
