@@ -1,0 +1,55 @@
+/**
+ * How a stored object and a refused one enter the journal. The bytes stay in their file: the
+ * journal holds a small JSON reference to it (path, size, SHA-256) under its own content type,
+ * and, for a stored object, its imaging event to publish (the outbox), in the same commit.
+ */
+import type { Store } from '../journal';
+import { topicFor, topicLevel, validateImagingEvent, type ImagingEvent } from '../model';
+import { buildImagingEvent } from './imaging-event';
+import type { RejectedObject, StoredObject } from './storage-scp';
+
+export const DICOM_FILE_CONTENT_TYPE = 'application/vnd.passerelle.dicom-file+json';
+
+export interface JournalContext {
+  /** The inbound channel, e.g. dicom:<node id>. */
+  channel: string;
+  site: string;
+  timeZone: string;
+  /** The <device> of the topic; absent: the calling AE title. */
+  deviceId?: string;
+}
+
+export interface JournaledEvent {
+  topic: string;
+  event: ImagingEvent;
+  /** The event's journal entry (the file's is event.raw.journalId). */
+  journalId: string;
+}
+
+/** One commit: the file's reference, then its event with the topic it must be published on. */
+export function journalStored(store: Store, object: StoredObject, context: JournalContext): JournaledEvent {
+  const deviceId = context.deviceId || topicLevel(object.callingAeTitle);
+  const topic = topicFor({ site: context.site, kind: 'imaging', source: deviceId, event: 'stored' });
+  const file = { path: object.path, size: object.size, sha256: object.sha256, transferSyntaxUid: object.header.transferSyntaxUid };
+  return store.transaction(() => {
+    const fileId = store.journalInbound({
+      channel: context.channel, peer: `${object.callingAeTitle}@${object.peer}`, contentType: DICOM_FILE_CONTENT_TYPE,
+      raw: Buffer.from(JSON.stringify({ ...file, sopInstanceUid: object.header.values.SOPInstanceUID })), status: 'accepted',
+    });
+    const event = validateImagingEvent(buildImagingEvent(object.header, {
+      site: context.site, deviceId, callingAeTitle: object.callingAeTitle, calledAeTitle: object.calledAeTitle, timeZone: context.timeZone,
+      receivedAt: object.receivedAt, file, journalId: fileId,
+    }));
+    const journalId = store.journalInbound({
+      channel: context.channel, peer: object.callingAeTitle, contentType: 'application/json', raw: Buffer.from(JSON.stringify(event)),
+      status: 'accepted', publishTopic: topic, resultId: event.id,
+    });
+    return { topic, event, journalId };
+  });
+}
+
+/** The refusal, with where its bytes were kept aside (if any). */
+export function journalRejected(store: Store, object: RejectedObject, channel: string): string {
+  const raw = Buffer.from(JSON.stringify({ path: object.path, size: object.size, sopClassUid: object.sopClassUid, sopInstanceUid: object.sopInstanceUid }));
+  return store.journalInbound({ channel, peer: `${object.callingAeTitle}@${object.peer}`, contentType: DICOM_FILE_CONTENT_TYPE, raw, status: 'rejected', error: object.reason });
+}

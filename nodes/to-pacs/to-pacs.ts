@@ -1,0 +1,178 @@
+/**
+ * passerelle-to-pacs: imaging events (from the bus, durably, or from a wire) → the stored file
+ * sent to the PACS by C-STORE. Each event is journaled and queued for this PACS in the outbound
+ * queue on disk, in one commit; a DeliveryWorker sends the queue in order through a StoreScu
+ * (the file's own bytes, its own transfer syntax), retries with back-off, dead-letters after the
+ * last attempt, and reports every delivery on the bus and the output.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { DeliveryWorker, type DeliveryEvent } from '../../adapters/delivery';
+import { registerDestination } from '../../adapters/delivery/registry';
+import { parsePacsEndpoint, StoreScu, type ForwardRequest, type PacsEndpoint } from '../../adapters/dicom';
+import type { Store } from '../../adapters/journal';
+import { parseImagingEvent, TOPIC_ROOT, topicFor, topicLevel, validateImagingEvent, type ImagingEvent } from '../../adapters/model';
+import type { BusNode } from '../bus/bus';
+import { journalingHandler, RefusedInputError, subscribeOnBus } from '../bus-subscriptions';
+import { hubSettings, openStore } from '../hub-settings';
+import { NodeStatus, shortError } from '../status';
+
+interface ToPacsDef extends NodeDef {
+  bus: string;
+  topic: string;
+  /** AET@host:port, or ${PACS_DICOM}. */
+  pacs: string;
+  callingAeTitle: string;
+  tls: string;
+  /** Seconds for one object: association, sending, answer. */
+  timeout: string | number;
+  maxAttempts: string | number;
+  retryMax: string | number;
+}
+
+interface TlsConfigNode extends Node {
+  addTLSOptions(options: Record<string, unknown>): void;
+}
+
+export const FORWARD_CONTENT_TYPE = 'application/vnd.passerelle.dicom-forward+json';
+const STATUS_EVERY_MS = 1000;
+
+function positive(value: string | number | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
+/** Every stored object of the site. */
+export function storedFilter(site: string): string {
+  return `${TOPIC_ROOT}/${topicLevel(site)}/imaging/+/stored`;
+}
+
+module.exports = function register(RED: NodeAPI): void {
+  function ToPacsNode(this: Node, def: ToPacsDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const status = new NodeStatus(node);
+    const settings = hubSettings(RED);
+    const destination = node.id;
+
+    let pacs: PacsEndpoint;
+    try {
+      pacs = parsePacsEndpoint(def.pacs);
+    } catch (err) {
+      status.idle(RED._('passerelle-to-pacs.status.not-configured'));
+      node.error(RED._('passerelle-to-pacs.errors.pacs', { value: def.pacs || '', reason: (err as Error).message }));
+      return;
+    }
+
+    const store: Store = openStore(RED);
+    const tls: Record<string, unknown> = {};
+    const tlsNode = def.tls ? (RED.nodes.getNode(def.tls) as TlsConfigNode | null) : null;
+    tlsNode?.addTLSOptions(tls);
+    const transport = new StoreScu({ pacs, callingAeTitle: (def.callingAeTitle || '').trim() || 'PASSERELLE', tls: tlsNode ? tls : undefined });
+    const worker = new DeliveryWorker({
+      store,
+      destination,
+      transport,
+      ackTimeoutMs: positive(def.timeout, 120) * 1000,
+      maxAttempts: positive(def.maxAttempts, 5),
+      backoff: { initialMs: 1000, maxMs: positive(def.retryMax, 30) * 1000, factor: 2 },
+    });
+    // Topic of each queued event's deliveries; after a restart, unknown ones go to the hub's topic.
+    const eventTopics = new Map<string, string>();
+
+    const publish = (topic: string, payload: unknown) => {
+      busConnection?.current()?.publish(topic, JSON.stringify(payload)).catch((err: unknown) => node.warn(`bus: ${shortError(err, 200)}`));
+    };
+
+    const reject = (raw: Buffer, channel: string, err: unknown): never => {
+      const reason = (err as Error).message;
+      const journalId = store.journalInbound({ channel, contentType: 'application/json', raw, status: 'rejected', error: reason });
+      publish(topicFor({ site: settings.siteId, kind: 'hub', source: node.id, event: 'error' }), { journalId, channel, error: reason, at: new Date().toISOString() });
+      throw new RefusedInputError(RED._('passerelle-to-pacs.errors.invalid', { channel, journalId, reason }));
+    };
+
+    /** Journals the event and queues its file for this PACS, in one commit. */
+    const accept = (raw: Buffer, channel: string, parsed?: unknown): ImagingEvent => {
+      let event: ImagingEvent;
+      let queued: { duplicate: boolean };
+      try {
+        event = parsed === undefined ? parseImagingEvent(raw) : validateImagingEvent(parsed);
+        const valid = event;
+        const request: ForwardRequest = { path: valid.file.path, sopInstanceUid: valid.instance.sopInstanceUid, eventId: valid.id };
+        queued = store.transaction(() => {
+          const inboundId = store.journalInbound({ channel, contentType: 'application/json', raw, status: 'accepted', resultId: valid.id });
+          return store.enqueue({ destination, dedupeKey: valid.id, resultId: valid.id, inboundId, contentType: FORWARD_CONTENT_TYPE, build: () => Buffer.from(JSON.stringify(request)) });
+        });
+      } catch (err) {
+        return reject(raw, channel, err);
+      }
+      if (!queued.duplicate) {
+        eventTopics.set(event.id, topicFor({ site: event.source.site, kind: 'imaging', source: event.source.deviceId, event: 'delivery' }));
+        worker.kick();
+      }
+      return event;
+    };
+
+    const showStatus = () => {
+      const depth = store.depth(destination);
+      const queued = depth.pending + depth.waiting + depth.sent;
+      const { connected, lastError } = worker.status;
+      const text = RED._('passerelle-to-pacs.status.queue', { queued, dead: depth.dead });
+      if (lastError && !connected) status.failing(`${RED._('passerelle-to-pacs.status.unreachable')} · ${queued}`);
+      else if (depth.waiting > 0 && lastError) status.waiting(`${text} · ${shortError(lastError, 16)}`);
+      else status.working(text);
+    };
+
+    worker.on('delivery', (event: DeliveryEvent) => {
+      const topic = (event.resultId && eventTopics.get(event.resultId)) || topicFor({ site: settings.siteId, kind: 'hub', source: node.id, event: 'delivery' });
+      if (event.resultId && (event.state === 'accepted' || event.state === 'dead')) eventTopics.delete(event.resultId);
+      publish(topic, event);
+      node.send({ topic, payload: event });
+      if (event.state === 'dead') node.error(RED._('passerelle-to-pacs.errors.dead', { outboundId: event.outboundId, reason: event.reason ?? event.ackCode ?? '' }), { topic, payload: event });
+    });
+    worker.on('error', (err: Error) => node.error(err.message));
+    const unregister = registerDestination(destination, () => worker.kick());
+    worker.start();
+    const statusTimer = setInterval(showStatus, STATUS_EVERY_MS);
+    showStatus();
+
+    node.on('input', (msg: NodeMessageInFlow, _send, done) => {
+      const value = msg.payload;
+      try {
+        if (Buffer.isBuffer(value) || typeof value === 'string') accept(Buffer.from(value), `wire:${node.id}`);
+        else accept(Buffer.from(JSON.stringify(value ?? null)), `wire:${node.id}`, value);
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
+    });
+
+    const filter = def.topic || storedFilter(settings.siteId);
+    const busNode = def.bus ? (RED.nodes.getNode(def.bus) as BusNode | null) : null;
+    const busConnection = subscribeOnBus(node, busNode, [[filter, journalingHandler(node, accept)]], {
+      subscribed: showStatus,
+      failed: (reason) => {
+        status.failing(RED._('passerelle-to-pacs.status.bus-down'));
+        node.error(RED._('passerelle-to-pacs.errors.bus', { reason }));
+      },
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      clearInterval(statusTimer);
+      unregister();
+      const closing = async () => {
+        await busConnection?.close();
+        // A send in flight is cut (it goes again, same queue entry, at the next start) rather
+        // than awaited: one object may take minutes, a redeploy must not.
+        const stopping = worker.stop();
+        await transport.close();
+        await stopping;
+        store.close();
+      };
+      closing().then(done, (err: unknown) => {
+        node.error(shortError(err, 200));
+        done();
+      });
+    });
+  }
+  RED.nodes.registerType('passerelle-to-pacs', ToPacsNode);
+};
