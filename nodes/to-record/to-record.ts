@@ -13,11 +13,10 @@ import { parseResult, resultFilter, topicFor, validateResult, type Result } from
 import type { Store } from '../../adapters/journal';
 import { matchResult } from '../../adapters/matching';
 import type { BusNode } from '../bus/bus';
-import { keepBusConnected } from '../../adapters/bus';
+import { journalingHandler, RefusedInputError, subscribeOnBus } from '../bus-subscriptions';
 import { hubSettings, openStore } from '../hub-settings';
 import { NodeStatus, shortError } from '../status';
 import { parseEndpoint } from '../../adapters/common/endpoint';
-import * as readiness from '../../adapters/common/readiness';
 
 interface ToRecordDef extends NodeDef {
   bus: string;
@@ -42,9 +41,6 @@ interface TlsConfigNode extends Node {
 
 /** The status dot is refreshed on a timer, not per message: counting the queue costs a query. */
 const STATUS_EVERY_MS = 1000;
-
-/** Input that was refused and kept in the journal: acknowledging it loses nothing. */
-class RefusedInputError extends Error {}
 
 function positive(value: string | number | undefined, fallback: number): number {
   const n = Number(value);
@@ -177,39 +173,18 @@ module.exports = function register(RED: NodeAPI): void {
       }
     });
 
-    const busNode = RED.nodes.getNode(def.bus) as BusNode | null;
     const filter = def.topic || resultFilter(settings.siteId);
-    if (busNode) readiness.starts(node.id, `${node.type} ${node.id}: bus subscription`);
-    const busConnection = busNode
-      ? keepBusConnected(
-          () => busNode.connect(node),
-          async (client) => {
-            client.on('error', (err: Error) => node.warn(`bus: ${shortError(err, 200)}`));
-            await client.subscribeDurable(filter, async (topic, payload) => {
-              try {
-                accept(payload, `mqtt:${topic}`);
-              } catch (err) {
-                // Not journaled (the store failed): no PUBACK, the broker delivers it again.
-                if (!(err instanceof RefusedInputError)) throw err;
-                // Journaled as refused: acknowledge it, redelivery would not make it valid.
-                node.error(err.message, { topic, payload: { error: err.message } });
-              }
-            });
-            readiness.ready(node.id);
-            showStatus();
-          },
-          (err) => {
-            readiness.failedToStart(node.id, `${node.type} ${node.id}: ${shortError(err, 200)}`);
-            status.failing(RED._('passerelle-to-record.status.bus-down'));
-            node.error(RED._('passerelle-to-record.errors.bus', { reason: shortError(err, 200) }), { payload: { error: shortError(err, 200) } });
-          },
-        )
-      : undefined;
+    const busConnection = subscribeOnBus(node, RED.nodes.getNode(def.bus) as BusNode | null, [[filter, journalingHandler(node, accept)]], {
+      subscribed: showStatus,
+      failed: (reason) => {
+        status.failing(RED._('passerelle-to-record.status.bus-down'));
+        node.error(RED._('passerelle-to-record.errors.bus', { reason }), { payload: { error: reason } });
+      },
+    });
 
     node.on('close', (_removed: boolean, done: () => void) => {
       clearInterval(statusTimer);
       unregister();
-      readiness.forget(node.id);
       const closing = async () => {
         await busConnection?.close();
         await worker.stop();
