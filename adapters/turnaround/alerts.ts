@@ -5,6 +5,7 @@
  * fact, so a receiver can drop a repeat (a bus message delivered again after a restart).
  */
 import type { IntervalName } from './intervals';
+import { median } from './figures';
 import type { Turnaround } from './turnaround';
 
 export type AlertType = 'over-target' | 'rejected' | 'dead' | 'device-silent';
@@ -26,6 +27,8 @@ export interface Alert {
   attempts?: number;
   /** device-silent: since when (RFC 3339), and for how long. */
   lastSeen?: string;
+  /** device-silent: the silence allowed to this device, in seconds (its usual gap, or the minimum). */
+  allowedSeconds?: number;
   /** RFC 3339: when the fact happened. */
   at: string;
 }
@@ -86,28 +89,46 @@ interface Watched {
   device: string;
   lastSeen: number;
   alerted: boolean;
+  /** The latest gaps between its messages (ms), oldest first. */
+  gaps: number[];
 }
 
-/** Which devices have been quiet for longer than `gapMs`: each said once, until it speaks again. */
+/** How many recent gaps make a device's usual gap, and how many usual gaps make a silence. */
+const GAP_SAMPLES = 20;
+const USUAL_GAPS_OF_SILENCE = 3;
+
+/** The median of a device's latest gaps; 0 before its second message. */
+function usualGap(gaps: readonly number[]): number {
+  return gaps.length === 0 ? 0 : median([...gaps].sort((a, b) => a - b));
+}
+
+/**
+ * Which devices have been quiet for longer than usual: a device is silent after three times its
+ * usual gap (the median of its latest gaps between messages), and never before `minimumGapMs` —
+ * an analyser used once an hour is not silent after twenty minutes, one used every two minutes
+ * is after the minimum. Each silence is said once, until the device speaks again.
+ */
 export class SilenceWatch {
   private readonly devices = new Map<string, Watched>();
 
-  constructor(private readonly gapMs: number) {}
+  constructor(private readonly minimumGapMs: number) {}
 
   /** A message from the device at `at` (epoch ms); older news than what is known changes nothing. */
   seen(device: { site: string; kind: string; device: string }, at: number): void {
     const key = `${device.site}/${device.kind}/${device.device}`;
     const known = this.devices.get(key);
     if (known && known.lastSeen >= at) return;
-    this.devices.set(key, { ...device, lastSeen: at, alerted: false });
+    const gaps = known ? [...known.gaps, at - known.lastSeen].slice(-GAP_SAMPLES) : [];
+    this.devices.set(key, { ...device, lastSeen: at, alerted: false, gaps });
   }
 
   /** The devices that just went silent at `now`. */
   check(now: number): Alert[] {
-    if (!(this.gapMs > 0)) return [];
+    if (!(this.minimumGapMs > 0)) return [];
     const alerts: Alert[] = [];
     for (const watched of this.devices.values()) {
-      if (watched.alerted || now - watched.lastSeen <= this.gapMs) continue;
+      const allowed = Math.max(this.minimumGapMs, USUAL_GAPS_OF_SILENCE * usualGap(watched.gaps));
+      if (watched.alerted || now - watched.lastSeen <= allowed) continue;
       watched.alerted = true;
       const lastSeen = new Date(watched.lastSeen).toISOString();
       alerts.push({
@@ -119,6 +140,7 @@ export class SilenceWatch {
         device: watched.device,
         lastSeen,
         seconds: Math.round((now - watched.lastSeen) / 1000),
+        allowedSeconds: Math.round(allowed / 1000),
         at: new Date(now).toISOString(),
       });
     }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Result } from '../../../adapters/model';
 import {
-  computeTurnaround, INTERVALS, keyFigures, median, parseTargets, percentile, turnaroundsOf, type DeliveryLife, type Turnaround,
+  computeTurnaround, INTERVALS, keyFigures, median, parseTargets, percentile, SilenceWatch, turnaroundsOf, type DeliveryLife, type Turnaround,
 } from '../../../adapters/turnaround';
 
 const example = (): Result => JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'schema', 'result.example.json'), 'utf8')) as Result;
@@ -175,5 +175,32 @@ describe('key figures over turnarounds', () => {
     expect(figures.devices.map((d) => d.key)).to.deep.equal(['dca-vantage-1', 'yumizen-h500-1']);
     expect(figures.hours).to.deep.equal([{ hour: '2026-11-24T10', results: 4 }, { hour: '2026-11-25T00', results: 1 }]);
     expect(figures.slowest.map((t) => t.intervals.collected_to_accepted_s)).to.deep.equal([2400, 1500]);
+  });
+});
+
+describe('silent devices', () => {
+  const MIN = 60_000;
+  const analyser = { site: 'centre-soins-nord', kind: 'biology', device: 'afinion-2' };
+
+  it('says a device silent after the minimum gap when it usually speaks more often, once, until it speaks again', () => {
+    const watch = new SilenceWatch(60 * MIN);
+    for (let k = 0; k <= 10; k += 1) watch.seen(analyser, k * 2 * MIN); // every 2 minutes until minute 20
+    expect(watch.check(20 * MIN + 60 * MIN)).to.deep.equal([]);
+    const [alert] = watch.check(20 * MIN + 61 * MIN);
+    expect(alert).to.include({ type: 'device-silent', device: 'afinion-2', seconds: 61 * 60, allowedSeconds: 60 * 60, lastSeen: new Date(20 * MIN).toISOString() });
+    expect(watch.check(20 * MIN + 90 * MIN), 'said once').to.deep.equal([]);
+    watch.seen(analyser, 20 * MIN + 95 * MIN);
+    expect(watch.check(20 * MIN + 95 * MIN + 61 * MIN)).to.have.length(1);
+  });
+
+  it('waits three usual gaps for a device used about once an hour, not the minimum', () => {
+    const watch = new SilenceWatch(20 * MIN);
+    const gaps = [55, 65, 60, 58, 62]; // minutes; median 60
+    let at = 0;
+    watch.seen(analyser, at);
+    for (const gap of gaps) watch.seen(analyser, (at += gap * MIN));
+    expect(watch.check(at + 179 * MIN), 'under three usual gaps').to.deep.equal([]);
+    const [alert] = watch.check(at + 181 * MIN);
+    expect(alert).to.include({ allowedSeconds: 180 * 60, seconds: 181 * 60 });
   });
 });
