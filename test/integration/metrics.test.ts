@@ -118,6 +118,21 @@ describe('turnaround metrics through the running hub into a real InfluxDB', func
     expect(byExam[1].Médiane as number).to.be.within(12 * 60, 12 * 60 + 60);
   });
 
+  it('every panel of every dashboard reads what the hub wrote (the contract of docs/metrics.md holds both ways)', async () => {
+    const view = { from: Date.now() - 3_600_000, to: Date.now() + 60_000, now: Date.now() + 60_000 };
+    const empty: string[] = [];
+    for (const { dashboard } of loadDashboards()) {
+      const variables = await resolveVariables(dashboard, influx, DB, { site: [SITE] });
+      for (const panel of dashboard.panels) {
+        const result = await runPanel(dashboard, panel, influx, DB, view, variables);
+        const values = result.frames.flatMap((f) => f.fields.flatMap((field) => field.values)).filter((v) => v !== null);
+        if (values.length === 0) empty.push(`${dashboard.uid}: ${panel.title}`);
+      }
+    }
+    // Nothing was refused, dead-lettered or silent here: those panels alone have nothing to show.
+    expect(empty).to.deep.equal(['passerelle-appareils: Appareils silencieux', 'passerelle-livraisons: Rejetées', 'passerelle-livraisons: Lettres mortes']);
+  });
+
   it('InfluxDB killed for a while: the points wait in the journal, and every one arrives once it is back, once', async () => {
     await influx.stop(true);
     const later = Array.from({ length: 20 }, (_, i) => resultCollected(`tat-down-${i + 1}`, 3 + i, 'yumizen-h500-1', NFS));
