@@ -38,6 +38,20 @@ export interface PatientIdentifier {
   authorityName?: string;
 }
 
+/** A format the GP's software imports (docs/gp.md). */
+export type GpFormat = 'hprim-medecin' | 'hprim-sante' | 'cda-crbio' | 'pdf';
+export const GP_FORMATS: readonly GpFormat[] = ['hprim-medecin', 'hprim-sante', 'cda-crbio', 'pdf'];
+
+/** The patient's GP (médecin traitant), added in 1.1 (docs/canonical-result.md). */
+export interface GeneralPractitioner extends Provider {
+  /** Secure health messaging (MSSanté) mailbox. */
+  mailbox?: string;
+  /** What the GP's software imports, in order of preference. */
+  formats?: GpFormat[];
+  /** Where the hub learned who the GP is: PD1-4, ROL, ORC-12, OBR-16, PV1-8, directory. */
+  from?: string;
+}
+
 export interface Patient {
   identifiers: PatientIdentifier[];
   name?: PersonName;
@@ -48,6 +62,7 @@ export interface Patient {
   /** False: the result must not reach a record until a person assigns it. */
   matched: boolean;
   matchedBy?: 'device' | 'order' | 'manual';
+  gp?: GeneralPractitioner;
 }
 
 export interface Source {
@@ -68,6 +83,21 @@ export interface StructuredNumeric {
 
 export type ObservationValue = number | string | Code | StructuredNumeric;
 
+/** IEEE 11073 MDC coding of a device observation (vitals): what PCD-01 writes in OBX-3 and OBX-6. */
+export interface MdcCoding {
+  code: Code;
+  unit?: Code;
+}
+
+/** The device that measured one observation (a cart holds several). */
+export interface ObservingDevice {
+  manufacturer?: string;
+  model?: string;
+  serial?: string;
+  /** IEEE EUI-64, 16 upper-case hexadecimal digits (PCD-01 OBX-18). */
+  eui64?: string;
+}
+
 export interface Observation {
   code?: Code;
   deviceCode: Code;
@@ -83,6 +113,12 @@ export interface Observation {
   equipmentId?: string;
   unmapped?: boolean;
   comment?: string;
+  /** Added in 1.1 for vitals: the MDC coding, where on the body, the device, what the hub noticed. */
+  mdc?: MdcCoding;
+  bodySite?: Code;
+  device?: ObservingDevice;
+  /** Kept and said, never fixed: out of physiological bounds, unknown unit, converted from... */
+  warnings?: string[];
 }
 
 export interface ResultTimes {
@@ -111,5 +147,7 @@ export interface Result {
   };
   observations: Observation[];
   times: ResultTimes;
+  /** Added in 1.1: the visit or teleconsultation the result belongs to (PV1-19, PV1-3). */
+  encounter?: { id?: string; location?: string };
   raw?: { journalId?: string; sha256?: string };
 }
