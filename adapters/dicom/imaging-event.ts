@@ -36,7 +36,7 @@ function isoDate(da: string | undefined): string | undefined {
 }
 
 /** DA + TM (or DT) in the modality's wall time → RFC 3339 with the offset that applies. */
-function instant(da: string | undefined, tm: string | undefined, declaredOffset: string | undefined, timeZone: string): string | undefined {
+export function instant(da: string | undefined, tm: string | undefined, declaredOffset: string | undefined, timeZone: string): string | undefined {
   const date = isoDate(da);
   if (!date) return undefined;
   const t = /^(\d{2})(\d{2})?(\d{2})?(\.\d{1,6})?$/.exec((tm ?? '').replace(/:/g, '').trim());
@@ -61,7 +61,8 @@ function integer(text: string | undefined): number | undefined {
   return text !== undefined && Number.isInteger(n) ? n : undefined;
 }
 
-function localTime(date: Date, timeZone: string): string {
+/** An instant as the site's wall time with its offset, RFC 3339. */
+export function localTime(date: Date, timeZone: string): string {
   const offset = offsetForWallTime(date.getTime(), timeZone);
   const local = new Date(date.getTime() + offset * 60_000).toISOString().slice(0, 23);
   return `${local}${formatOffset(offset)}`;

@@ -1,4 +1,4 @@
-/** DICOM: the Storage SCP, the header and its imaging event, and the C-STORE SCU that feeds the PACS. See docs/dicom.md. */
+/** DICOM: the Storage SCP (with the worklist and MPPS on its port), the header and its imaging event, the study's result for the record, and the C-STORE SCU that feeds the PACS. See docs/dicom.md. */
 export { StorageScp, type StorageScpOptions, type StoredObject, type RejectedObject, type AssociationEvent, type AssociationInfo } from './storage-scp';
 export { readObjectHeader, UnreadableObjectError, type ObjectHeader } from './header';
 export { buildImagingEvent, personName, type StoredContext } from './imaging-event';
@@ -8,3 +8,11 @@ export { StoreScu, ackCodeForStatus, DicomConnectionError, DicomTimeoutError, Di
 export { parsePacsEndpoint } from './endpoint';
 export * from './uids';
 export { journalStored, journalRejected, DICOM_FILE_CONTENT_TYPE, type JournalContext, type JournaledEvent } from './journal';
+export { answerWorklistQuery, parseStationsByModality, dicomName, MODALITY_WORKLIST_FIND, type NaturalDataset, type WorklistOptions } from './worklist';
+export {
+  performedStepCreated, performedStepSet, procedureEvent, MODALITY_PERFORMED_PROCEDURE_STEP, PROCEDURE_EVENT_SCHEMA, PROCEDURE_CONTENT_TYPE, MppsStatus,
+  type ProcedureEvent, type ProcedureEventType, type MppsContext, type MppsOutcome, type StudyDetails,
+} from './mpps';
+export { notifyDueStudies, studyResult, viewerLink, ACCESSION_NUMBER_CODE, STUDY_INSTANCE_UID_CODE, VIEWER_LINK_CODE, type StudyNotifierOptions, type StudyNotification, type DueStudies } from './study-result';
+export type { ImagingOrder } from '../hl7/orders';
+export { imagingOrderFromInput, InvalidOrderError, type WorklistOrderInput } from './worklist-order';

@@ -6,6 +6,7 @@
 import type { Store } from '../journal';
 import { topicFor, topicLevel, validateImagingEvent, type ImagingEvent } from '../model';
 import { buildImagingEvent } from './imaging-event';
+import type { StudyDetails } from './mpps';
 import type { RejectedObject, StoredObject } from './storage-scp';
 
 export const DICOM_FILE_CONTENT_TYPE = 'application/vnd.passerelle.dicom-file+json';
@@ -44,6 +45,8 @@ export function journalStored(store: Store, object: StoredObject, context: Journ
       channel: context.channel, peer: object.callingAeTitle, contentType: 'application/json', raw: Buffer.from(JSON.stringify(event)),
       status: 'accepted', publishTopic: topic, resultId: event.id,
     });
+    // The study's progress towards the record's notification (study-result.ts).
+    store.imaging().noteImage({ studyInstanceUid: event.study.instanceUid, deviceId, accessionNumber: event.accessionNumber, details: studyDetailsOf(event, journalId) }, object.receivedAt.getTime());
     return { topic, event, journalId };
   });
 }
@@ -52,4 +55,16 @@ export function journalStored(store: Store, object: StoredObject, context: Journ
 export function journalRejected(store: Store, object: RejectedObject, channel: string): string {
   const raw = Buffer.from(JSON.stringify({ path: object.path, size: object.size, sopClassUid: object.sopClassUid, sopInstanceUid: object.sopInstanceUid }));
   return store.journalInbound({ channel, peer: `${object.callingAeTitle}@${object.peer}`, contentType: DICOM_FILE_CONTENT_TYPE, raw, status: 'rejected', error: object.reason });
+}
+
+function studyDetailsOf(event: ImagingEvent, journalId: string): StudyDetails {
+  const details: StudyDetails = { received: event.times.received, journalId };
+  if (event.patient) details.patient = { ...event.patient, sex: event.patient.sex === 'U' ? undefined : event.patient.sex };
+  if (event.modality) details.modality = event.modality;
+  if (event.source.manufacturer) details.manufacturer = event.source.manufacturer;
+  if (event.source.model) details.model = event.source.model;
+  if (event.study.description) details.description = event.study.description;
+  const started = event.times.study ?? event.times.series;
+  if (started) details.started = started;
+  return details;
 }

@@ -15,18 +15,23 @@ import { Writable } from 'node:stream';
 import { Dataset, Scp, constants, log, responses, type association, type requests } from 'dcmjs-dimse';
 import { ObjectFile } from './object-file';
 import { readObjectHeader, UnreadableObjectError, type ObjectHeader } from './header';
-import { chooseTransferSyntax, isUid, STORAGE_CLASSES, VERIFICATION, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from './uids';
+import { chooseTransferSyntax, isUid, uuidUid, STORAGE_CLASSES, VERIFICATION, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from './uids';
+import { MODALITY_WORKLIST_FIND, type NaturalDataset } from './worklist';
+import { MODALITY_PERFORMED_PROCEDURE_STEP } from './mpps';
 
 // dcmjs-dimse logs every PDU at info level to the console; the hub reports what matters itself.
 log.setLevel('error');
 
 const { PresentationContextResult, RejectResult, RejectSource, RejectReason, Status } = constants;
-const { CEchoResponse, CStoreResponse } = responses;
+const { CEchoResponse, CStoreResponse, CFindResponse, NCreateResponse, NSetResponse } = responses;
 
 /** C-STORE failure statuses (PS3.4 GG.4-1). */
 const OUT_OF_RESOURCES = 0xa700;
 const DATASET_MISMATCH = 0xa900;
 const CANNOT_UNDERSTAND = 0xc000;
+/** C-FIND: unable to process (PS3.4 C.4.1.1.4); N-CREATE/N-SET: processing failure (PS3.7 C.4.1). */
+const UNABLE_TO_PROCESS = 0xc000;
+const PROCESSING_FAILURE = 0x0110;
 
 export interface StorageScpOptions {
   aeTitle: string;
@@ -43,6 +48,13 @@ export interface StorageScpOptions {
   onRejected(object: RejectedObject): void;
   /** Milliseconds without a PDU before the association is aborted; 60 s. */
   pduTimeoutMs?: number;
+  /** Modality Worklist C-FIND on the same port: the answers to a query (throwing: the query fails). */
+  worklist?(query: NaturalDataset, association: AssociationInfo): NaturalDataset[];
+  /** MPPS N-CREATE / N-SET on the same port: made durable before the modality hears the status. */
+  mpps?: {
+    create(mppsUid: string, dataset: NaturalDataset, association: AssociationInfo): { status: number; comment?: string };
+    set(mppsUid: string, changes: NaturalDataset, association: AssociationInfo): { status: number; comment?: string };
+  };
 }
 
 export interface AssociationInfo {
@@ -73,7 +85,10 @@ export interface AssociationEvent extends AssociationInfo {
   reason?: string;
 }
 
-/** Events: 'association' (AssociationEvent), 'echo' (AssociationInfo), 'error' (Error, network level). */
+/**
+ * Events: 'association' (AssociationEvent), 'echo' (AssociationInfo), 'error' (Error, network
+ * level), 'serviceError' (Error: a worklist or MPPS handler failed; the modality heard a failure).
+ */
 export class StorageScp extends EventEmitter {
   private server: NetServer | undefined;
   private readonly sockets = new Set<Socket>();
@@ -176,7 +191,8 @@ class HubScp extends Scp {
       const context = assoc.getPresentationContext(proposed.id);
       const abstract = context.getAbstractSyntaxUid();
       const offered = context.getTransferSyntaxUids();
-      if (abstract === VERIFICATION) {
+      const service = abstract === MODALITY_WORKLIST_FIND ? this.owner.options.worklist : abstract === MODALITY_PERFORMED_PROCEDURE_STEP ? this.owner.options.mpps : undefined;
+      if (abstract === VERIFICATION || service) {
         const syntax = offered.find((ts) => ts === EXPLICIT_VR_LITTLE_ENDIAN || ts === IMPLICIT_VR_LITTLE_ENDIAN);
         if (syntax) context.setResult(PresentationContextResult.Accept, syntax);
         else context.setResult(PresentationContextResult.RejectTransferSyntaxesNotSupported);
@@ -197,6 +213,60 @@ class HubScp extends Scp {
 
   override associationReleaseRequested(): void {
     this.sendAssociationReleaseResponse();
+  }
+
+  /** Modality Worklist: a Pending response per matching step, then Success (PS3.4 K.4.1.3). */
+  override cFindRequest(request: requests.CFindRequest, callback: (responses: Array<InstanceType<typeof CFindResponse>>) => void): void {
+    const final = CFindResponse.fromRequest(request);
+    const worklist = this.owner.options.worklist;
+    try {
+      if (!worklist || request.getAffectedSopClassUid() !== MODALITY_WORKLIST_FIND) throw new Error('only the Modality Worklist is queried here');
+      const query = (request.getDataset()?.getElements() ?? {}) as NaturalDataset;
+      const pending = worklist(query, { ...this.info }).map((answer) => {
+        const response = CFindResponse.fromRequest(request);
+        response.setDataset(new Dataset(answer));
+        response.setStatus(Status.Pending);
+        return response;
+      });
+      final.setStatus(Status.Success);
+      callback([...pending, final]);
+    } catch (err) {
+      final.setStatus(UNABLE_TO_PROCESS);
+      final.setErrorComment((err as Error).message.slice(0, 64));
+      callback([final]);
+      this.owner.emit('serviceError', err);
+    }
+  }
+
+  /** MPPS N-CREATE: the exam started. A UID the modality leaves to the SCP is made here. */
+  override nCreateRequest(request: requests.NCreateRequest, callback: (response: InstanceType<typeof NCreateResponse>) => void): void {
+    const response = NCreateResponse.fromRequest(request);
+    const uid = (request.getAffectedSopInstanceUid() ?? '').trim() || uuidUid();
+    response.setAffectedSopInstanceUid(uid);
+    this.performedStep(response, () => this.owner.options.mpps!.create(uid, (request.getDataset()?.getElements() ?? {}) as NaturalDataset, { ...this.info }));
+    callback(response);
+  }
+
+  /** MPPS N-SET: the exam changed or ended. */
+  override nSetRequest(request: requests.NSetRequest, callback: (response: InstanceType<typeof NSetResponse>) => void): void {
+    const response = NSetResponse.fromRequest(request);
+    const uid = (request.getRequestedSopInstanceUid() ?? '').trim();
+    response.setAffectedSopInstanceUid(uid);
+    this.performedStep(response, () => this.owner.options.mpps!.set(uid, (request.getDataset()?.getElements() ?? {}) as NaturalDataset, { ...this.info }));
+    callback(response);
+  }
+
+  private performedStep(response: { setStatus(status: number): void; setErrorComment(comment: string): void }, handle: () => { status: number; comment?: string }): void {
+    try {
+      if (!this.owner.options.mpps) throw new Error('MPPS is not served here');
+      const outcome = handle();
+      response.setStatus(outcome.status);
+      if (outcome.comment) response.setErrorComment(outcome.comment.slice(0, 64));
+    } catch (err) {
+      response.setStatus(PROCESSING_FAILURE);
+      response.setErrorComment((err as Error).message.slice(0, 64));
+      this.owner.emit('serviceError', err);
+    }
   }
 
   override cEchoRequest(request: requests.CEchoRequest, callback: (response: InstanceType<typeof CEchoResponse>) => void): void {

@@ -4,6 +4,8 @@
  * header it can read (little endian, explicit or implicit, or deflated) can be stored.
  */
 
+import { randomUUID } from 'node:crypto';
+
 export const VERIFICATION = '1.2.840.10008.1.1';
 export const APPLICATION_CONTEXT = '1.2.840.10008.3.1.1.1';
 
@@ -61,6 +63,11 @@ export const UID_PATTERN = /^[0-9]+(\.[0-9]+)*$/;
 
 export function isUid(value: string): boolean {
   return value.length <= 64 && UID_PATTERN.test(value);
+}
+
+/** A UUID-derived UID (2.25, ISO/IEC 9834-8): unique with no registered root. */
+export function uuidUid(): string {
+  return `2.25.${BigInt(`0x${randomUUID().replace(/-/g, '')}`).toString()}`;
 }
 
 /** The transfer syntax to accept among those proposed (the proposer's order), or undefined. */

@@ -3,6 +3,8 @@
  * record per ORC/OBR, or per specimen (SPM) of an OBR in an OML, carrying the patient of the
  * message's PID. The hub indexes them so a result that comes back with only a specimen id
  * (what most analysers send) finds its patient. See docs/journal-and-delivery.md (orders).
+ * Imaging orders (ORM^O01 in IHE radiology's form, OMI^O23) also give the scheduled procedure
+ * steps of the modality worklist: extractImagingOrders, see docs/dicom.md (worklist).
  */
 import type { Code, Patient, PatientIdentifier, PersonName } from '../model';
 import type { Hl7Message, Hl7Segment } from './message';
@@ -194,4 +196,164 @@ function hl7Instant(value: string | undefined): string | undefined {
   if (!m) return undefined;
   const offset = m[7] ? `${m[7].slice(0, 3)}:${m[7].slice(3)}` : 'Z';
   return `${m[1]}-${m[2]}-${m[3]}T${m[4] ?? '00'}:${m[5] ?? '00'}:${m[6] ?? '00'}${offset}`;
+}
+
+/** ORC-1 order controls that take an order off the worklist (HL7 table 0119). */
+const CANCELLING_CONTROLS = new Set(['CA', 'OC', 'CR', 'DC', 'OD', 'DR']);
+
+/** One scheduled procedure step of an imaging order, as the worklist offers it to the modalities. */
+export interface ImagingOrder {
+  /** ORC-1: NW (new), XO (changed), SC (status), CA/OC/CR/DC/OD/DR (cancelled, discontinued). */
+  control: string;
+  cancelled: boolean;
+  /** IPC-1 (OMI), OBR-18 (ORM, IHE); else the filler order number, which radiology uses as such. */
+  accessionNumber: string;
+  placerNumber?: string;
+  fillerNumber?: string;
+  patient: Patient;
+  requestedProcedure: { id?: string; code?: Code };
+  /** IPC-3 (OMI), ZDS-1 (ORM, IHE). */
+  studyInstanceUid?: string;
+  step: {
+    /** IPC-4 (OMI), OBR-20 (ORM). */
+    id?: string;
+    /** IPC-5 (OMI), OBR-24 (ORM): the DICOM modality, e.g. CT, US, CR, DX, MR (absent only in a cancellation). */
+    modality?: string;
+    /** IPC-9 (repeating); ORM carries none: the site's worklist assigns stations by modality. */
+    stationAeTitles: string[];
+    stationName?: string;
+    location?: string;
+    /** Wall time of the site (DICOM DA + TM): TQ1-7, else OBR-27.4 / ORC-7.4, OBR-36, ORC-15, ORC-9. */
+    start?: { date: string; time?: string };
+    /** IPC-6 (scheduled protocol), else the requested procedure. */
+    protocol?: Code;
+  };
+  referringPhysician?: PersonName;
+  orderedAt?: string;
+}
+
+/** ORM^O01 and OMI^O23 carry imaging orders. */
+export function isImagingOrderMessage(message: Hl7Message): boolean {
+  const type = message.messageType.split('^').slice(0, 2).join('^');
+  return type === 'OMI^O23' || type === 'ORM^O01';
+}
+
+/**
+ * The imaging orders of an ORM^O01 or OMI^O23: one per IPC (OMI) or per ORC/OBR (ORM). An order
+ * needs an accession number (or filler number) and a modality to be a procedure a modality can
+ * perform; ORM orders without a modality (OBR-24) are other orders, left to extractOrders.
+ */
+export function extractImagingOrders(message: Hl7Message): ImagingOrder[] {
+  if (!isImagingOrderMessage(message)) return [];
+  const pid = message.segment('PID');
+  const patient = pid && patientOf(pid);
+  if (!patient) return [];
+  const zds = message.segment('ZDS');
+  const isOrm = message.messageType.startsWith('ORM');
+  const orders: ImagingOrder[] = [];
+  let orc: Hl7Segment | undefined;
+  let tq1: Hl7Segment | undefined;
+  let obr: Hl7Segment | undefined;
+  let added = false;
+  const add = (ipc: Hl7Segment | undefined) => {
+    const order = imagingOrderOf(orc, tq1, obr, ipc, zds, patient);
+    if (order) orders.push(order);
+    added = true;
+  };
+  // An ORM order is its OBR; an OMI step its IPC. A cancellation may carry neither.
+  const close = () => {
+    if (!added && ((isOrm && obr) || CANCELLING_CONTROLS.has((text(orc?.get('1')) ?? '').toUpperCase()))) add(undefined);
+  };
+  for (const segment of message.segments()) {
+    if (segment.name === 'ORC') {
+      close();
+      orc = segment;
+      tq1 = undefined;
+      obr = undefined;
+      added = false;
+    } else if (segment.name === 'TQ1') {
+      tq1 ??= segment;
+    } else if (segment.name === 'OBR') {
+      if (isOrm && obr) close();
+      obr = segment;
+      added = false;
+    } else if (segment.name === 'IPC') {
+      add(segment);
+    }
+  }
+  close();
+  return orders;
+}
+
+function imagingOrderOf(orc: Hl7Segment | undefined, tq1: Hl7Segment | undefined, obr: Hl7Segment | undefined, ipc: Hl7Segment | undefined, zds: Hl7Segment | undefined, patient: Patient): ImagingOrder | undefined {
+  const control = (text(orc?.get('1')) ?? 'NW').toUpperCase();
+  const placerNumber = text(obr?.get('2.1')) ?? text(orc?.get('2.1'));
+  const fillerNumber = text(obr?.get('3.1')) ?? text(orc?.get('3.1'));
+  const accessionNumber = text(ipc?.get('1.1')) ?? text(obr?.get('18.1')) ?? fillerNumber;
+  const modality = text(ipc?.get('5.1')) ?? text(obr?.get('24.1'));
+  const cancelled = CANCELLING_CONTROLS.has(control);
+  // A cancellation may name the order only (ORC without OBR): it still takes its steps off.
+  if (!accessionNumber || (!modality && !cancelled)) return undefined;
+  const start = dicomWallTime(text(tq1?.get('7.1')) ?? text(obr?.get('27.4.1')) ?? text(orc?.get('7.4.1')) ?? text(obr?.get('36.1')) ?? text(orc?.get('15.1')) ?? text(orc?.get('9.1')));
+  const procedureCode = codeAt(obr, '44') ?? codeAt(obr, '4');
+  const stationAeTitles: string[] = [];
+  for (let r = 1; ipc && r <= ipc.repetitions(9); r++) {
+    const title = text(ipc.get(`9[${r}].1`));
+    if (title) stationAeTitles.push(title);
+  }
+  const order: ImagingOrder = {
+    control,
+    cancelled,
+    accessionNumber,
+    patient,
+    requestedProcedure: {},
+    step: { stationAeTitles },
+  };
+  if (modality) order.step.modality = modality.toUpperCase();
+  if (placerNumber) order.placerNumber = placerNumber;
+  if (fillerNumber) order.fillerNumber = fillerNumber;
+  const requestedId = text(ipc?.get('2.1')) ?? text(obr?.get('19.1'));
+  if (requestedId) order.requestedProcedure.id = requestedId;
+  if (procedureCode) order.requestedProcedure.code = procedureCode;
+  const studyUid = text(ipc?.get('3.1')) ?? text(zds?.get('1.1'));
+  if (studyUid && /^[0-9]+(\.[0-9]+)*$/.test(studyUid) && studyUid.length <= 64) order.studyInstanceUid = studyUid;
+  const stepId = text(ipc?.get('4.1')) ?? text(obr?.get('20.1'));
+  if (stepId) order.step.id = stepId;
+  const stationName = text(ipc?.get('7.1'));
+  if (stationName) order.step.stationName = stationName;
+  const location = text(ipc?.get('8.1'));
+  if (location) order.step.location = location;
+  if (start) order.step.start = start;
+  const protocol = codeAt(ipc, '6') ?? procedureCode;
+  if (protocol) order.step.protocol = protocol;
+  // OBR-16 (XCN): id^family^given.
+  const referring = text(obr?.get('16.2'));
+  if (referring) {
+    const given = text(obr?.get('16.3'));
+    order.referringPhysician = given ? { family: referring, given: [given] } : { family: referring };
+  }
+  const orderedAt = hl7Instant(text(orc?.get('9.1'))) ?? hl7Instant(text(obr?.get('6.1')));
+  if (orderedAt) order.orderedAt = orderedAt;
+  return order;
+}
+
+function codeAt(segment: Hl7Segment | undefined, field: string): Code | undefined {
+  const code = text(segment?.get(`${field}.1`));
+  if (!code) return undefined;
+  const result: Code = { code };
+  const display = text(segment?.get(`${field}.2`));
+  const system = text(segment?.get(`${field}.3`));
+  if (display) result.display = display;
+  if (system) result.system = system;
+  return result;
+}
+
+/**
+ * HL7 DTM → DICOM DA and TM as written, the site's wall time (the modality compares them with
+ * its own clock; an offset, when given, is dropped: orders are written in the site's zone).
+ */
+function dicomWallTime(value: string | undefined): { date: string; time?: string } | undefined {
+  const m = value && /^(\d{8})(\d{2,6})?/.exec(value);
+  if (!m) return undefined;
+  return m[2] ? { date: m[1], time: m[2].padEnd(6, '0') } : { date: m[1] };
 }

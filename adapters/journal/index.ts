@@ -4,3 +4,4 @@ export { INTERRUPTED_REASON } from './outbound';
 export { CONTROL_ID_MAX_LENGTH } from './ids';
 export { SchemaTooNewError, SCHEMA_VERSION } from './schema';
 export * from './types';
+export { ImagingIndex, type ScheduledStepInput, type ScheduledStep, type PerformedStep, type PerformedStatus, type ImagingStudy, type StepStatus } from './imaging';

@@ -141,6 +141,55 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX metric_points_set_aside ON metric_points (channel, id) WHERE set_aside_at IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'imaging: worklist steps, performed steps, studies',
+    sql: `
+      -- The modality worklist: one row per scheduled procedure step of an imaging order
+      -- (step_key: accession number + '/' + step id); a cancelled order's rows and the steps
+      -- MPPS says were completed leave it.
+      CREATE TABLE imaging_steps (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        step_key TEXT NOT NULL UNIQUE,
+        accession_number TEXT NOT NULL,
+        placer_number TEXT,
+        status TEXT NOT NULL CHECK (status = 'scheduled' OR status = 'cancelled' OR status = 'performed'),
+        details TEXT NOT NULL,
+        source_journal_id TEXT,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX imaging_steps_scheduled ON imaging_steps (seq) WHERE status = 'scheduled';
+      CREATE INDEX imaging_steps_accession ON imaging_steps (accession_number);
+      CREATE INDEX imaging_steps_placer ON imaging_steps (placer_number) WHERE placer_number IS NOT NULL;
+
+      -- MPPS instances: an N-SET names only the instance, this says whose exam it is.
+      CREATE TABLE performed_steps (
+        mpps_uid TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        accession_number TEXT,
+        study_uid TEXT,
+        details TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      -- Each study on its way to the record's notification.
+      CREATE TABLE imaging_studies (
+        study_uid TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        accession_number TEXT,
+        images INTEGER NOT NULL DEFAULT 0,
+        first_image_at INTEGER,
+        last_image_at INTEGER,
+        performed_status TEXT,
+        notified_at INTEGER,
+        result_id TEXT,
+        details TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX imaging_studies_waiting ON imaging_studies (last_image_at) WHERE notified_at IS NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -12,6 +12,7 @@ import { InboundJournal } from './inbound';
 import { OutboundQueue } from './outbound';
 import { ResultsIndex } from './results';
 import { OrdersIndex } from './orders';
+import { ImagingIndex } from './imaging';
 import { MetricPointQueue } from './metric-points';
 import { Retention } from './retention';
 import { migrate, SCHEMA_VERSION } from './schema';
@@ -42,6 +43,7 @@ class StoreCore {
   readonly outbound: OutboundQueue;
   readonly results: ResultsIndex;
   readonly orders: OrdersIndex;
+  readonly imaging: ImagingIndex;
   readonly metricPoints: MetricPointQueue;
   readonly retention: Retention;
   private readonly controlIds: ControlIdGenerator;
@@ -79,6 +81,7 @@ class StoreCore {
       this.outbound = new OutboundQueue(db, this.controlIds);
       this.results = new ResultsIndex(db);
       this.orders = new OrdersIndex(db);
+      this.imaging = new ImagingIndex(db);
       this.metricPoints = new MetricPointQueue(db);
       this.retention = new Retention(db);
       this.atomically = db.transaction((fn: () => unknown) => fn()).immediate;
@@ -346,6 +349,13 @@ export class Store {
 
   findOrderByPlacer(placerNumber: string): IndexedOrder | undefined {
     return this.open().orders.findByPlacer(placerNumber);
+  }
+
+  // Imaging: the worklist's steps, MPPS, studies on their way to the record (adapters/dicom gives them meaning)
+
+  /** The imaging tables; call inside transaction() to write with other entries in one commit. */
+  imaging(): ImagingIndex {
+    return this.open().imaging;
   }
 
   // Metric points (for InfluxDB): durable until the database has them

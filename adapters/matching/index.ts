@@ -3,7 +3,8 @@
  * specimen id) finds its patient through the order the record sent for that specimen. A result
  * with neither is never sent under a guessed identity: it stays unmatched until assigned.
  */
-import { extractOrders, type Hl7Message, type OrderExtractOptions } from '../hl7';
+import { uuidUid } from '../dicom/uids';
+import { extractImagingOrders, extractOrders, type Hl7Message, type ImagingOrder, type OrderExtractOptions } from '../hl7';
 import type { IndexedOrder, Store } from '../journal';
 import { topicFor, type Result } from '../model';
 
@@ -55,6 +56,8 @@ export function journalRepublish(store: Store, channel: string, site: string, re
 export interface IndexedOrders {
   /** Orders indexed from the message. */
   orders: number;
+  /** Imaging orders: scheduled procedure steps put on the modality worklist, or taken off it. */
+  imaging: ImagingOrder[];
   /** Held results matched by them, journaled for re-publication on the bus. */
   rematched: Result[];
 }
@@ -67,8 +70,10 @@ export interface IndexedOrders {
  */
 export function indexOrders(store: Store, message: Hl7Message, context: { journalId?: string; channel: string; site: string; options?: OrderExtractOptions }): IndexedOrders {
   const extracted = extractOrders(message, context.options);
-  if (extracted.length === 0) return { orders: 0, rematched: [] };
+  const imaging = extractImagingOrders(message);
+  if (extracted.length === 0 && imaging.length === 0) return { orders: 0, imaging: [], rematched: [] };
   return store.transaction(() => {
+    for (const order of imaging) scheduleImagingOrder(store, order, context.journalId);
     const rematched: Result[] = [];
     for (const order of extracted) {
       const indexed = store.indexOrder({ ...order, sourceJournalId: context.journalId });
@@ -80,6 +85,22 @@ export function indexOrders(store: Store, message: Hl7Message, context: { journa
         rematched.push(matched);
       }
     }
-    return { orders: extracted.length, rematched };
+    return { orders: extracted.length, imaging, rematched };
   });
+}
+
+/**
+ * Puts an imaging order's step on the modality worklist (or takes a cancelled order's steps off).
+ * A step needs a Study Instance UID the modality will put in its images: the order's, or one the
+ * hub makes and keeps (the same answer to every query).
+ */
+export function scheduleImagingOrder(store: Store, order: ImagingOrder, sourceJournalId?: string): number {
+  const imaging = store.imaging();
+  const step = { ...order, studyInstanceUid: order.studyInstanceUid ?? knownStudyUid(store, order) ?? uuidUid() };
+  return imaging.schedule({ accessionNumber: order.accessionNumber, stepId: order.step.id, placerNumber: order.placerNumber, cancelled: order.cancelled, details: step, sourceJournalId }, Date.now());
+}
+
+/** The Study Instance UID the hub gave this accession number before (an order updated). */
+function knownStudyUid(store: Store, order: ImagingOrder): string | undefined {
+  return (store.imaging().stepByAccession(order.accessionNumber)?.details as ImagingOrder | undefined)?.studyInstanceUid;
 }

@@ -55,6 +55,8 @@ module.exports = function register(RED: NodeAPI): void {
     const destination = node.id;
 
     let pacs: PacsEndpoint;
+    // No PACS given (the site flow's PACS_DICOM empty, or unset: Node-RED then leaves "${PACS_DICOM}"): idle, said by the status alone.
+    if (/^(\$\{[A-Za-z_][A-Za-z0-9_]*\})?$/.test((def.pacs || '').trim())) return status.idle(RED._('passerelle-to-pacs.status.not-configured'));
     try {
       pacs = parsePacsEndpoint(def.pacs);
     } catch (err) {

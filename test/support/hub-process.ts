@@ -36,6 +36,7 @@ export async function startHubProcess(dataDir: string, env: Record<string, strin
     MLLP_IN_PORT: mllpInPort,
     ASTM_TCP_PORT: String(await freePort()),
     POCT1A_PORT: String(await freePort()),
+    DICOM_PORT: String(await freePort()),
     PASSERELLE_DATA_DIR: dataDir,
     SITE_ID: 'test-site',
     PASSERELLE_LOG_LEVEL: 'warn',
