@@ -9,10 +9,11 @@
  *   OBX  one per observation, NTE after it for its comment
  *   SPM  the specimen (v2.5 puts it after the observations)
  *
- * No PV1: ORU_R01 makes the visit optional and a point-of-care result has none to give.
+ * PV1 only for a result that carries its visit (vitals: the teleconsultation); ORU_R01 makes it
+ * optional and a point-of-care result has none to give.
  * See docs/hl7.md for each field.
  */
-import type { Code, Observation, ObservationValue, PatientIdentifier, PersonName, Provider, Result, ResultStatus } from '../model';
+import type { Code, Observation, ObservationValue, Patient, PatientIdentifier, PersonName, Provider, Result, ResultStatus } from '../model';
 import type { Hl7Charset } from './charset';
 import { Hl7BuildError } from './errors';
 import { DEFAULT_TIME_ZONE, formatDate, formatDateTime } from './time';
@@ -51,15 +52,8 @@ export function buildOru(result: Result, options: OruOptions): string {
       formatDateTime(options.now ?? new Date(), tz), undefined, components('ORU', 'R01', 'ORU_R01'), options.controlId,
       options.processingId ?? 'P', ORU_VERSION, undefined, undefined, undefined, undefined, 'FRA', options.charset,
     ]),
-    segment('PID', [
-      '1', undefined,
-      repetitions(result.patient.identifiers.map(identifier)),
-      undefined,
-      repetitions(names(result.patient.name, result.patient.birthName)),
-      undefined,
-      result.patient.birthDate === undefined ? undefined : formatDate(result.patient.birthDate),
-      result.patient.sex,
-    ]),
+    pidSegment(result.patient),
+    ...(result.encounter ? [visitSegment(result.encounter)] : []),
     segment('ORC', ['RE', entity(order.placerNumber), entity(order.fillerNumber), undefined, ORDER_STATUS[result.status], ...blanks(6), orderingProvider]),
     segment('OBR', [
       '1', entity(order.placerNumber), entity(order.fillerNumber),
@@ -75,8 +69,7 @@ export function buildOru(result: Result, options: OruOptions): string {
     ]),
   ];
   result.observations.forEach((observation, index) => {
-    segments.push(observationSegment(observation, index + 1, at));
-    if (observation.comment) segments.push(segment('NTE', ['1', 'L', formattedText(observation.comment)]));
+    segments.push(observationSegment(observation, index + 1, at), ...notes(observation));
   });
   if (result.specimen) {
     const { id, type, collectedAt } = result.specimen;
@@ -85,14 +78,39 @@ export function buildOru(result: Result, options: OruOptions): string {
   return message(segments);
 }
 
+/** PID with identifiers (INS with its OID), birth and used names, birth date, sex. */
+export function pidSegment(patient: Patient): string {
+  return segment('PID', [
+    '1', undefined,
+    repetitions(patient.identifiers.map(identifier)),
+    undefined,
+    repetitions(names(patient.name, patient.birthName)),
+    undefined,
+    patient.birthDate === undefined ? undefined : formatDate(patient.birthDate),
+    patient.sex,
+  ]);
+}
+
+/** PV1 for a result that belongs to a visit or teleconsultation: outpatient, PV1-3 the room, PV1-19 its number. */
+export function visitSegment(encounter: NonNullable<Result['encounter']>): string {
+  return segment('PV1', ['1', 'O', components(encounter.location), ...blanks(15), components(encounter.id)]);
+}
+
+/** NTE after an OBX: its comment, then what the hub noticed (out of bounds, unknown unit...). */
+export function notes(o: Observation): string[] {
+  const texts = [...(o.comment ? [o.comment] : []), ...(o.warnings ?? [])];
+  return texts.map((text, i) => segment('NTE', [String(i + 1), 'L', formattedText(text)]));
+}
+
 const RESULT_STATUS: Record<ResultStatus, string> = { final: 'F', preliminary: 'P', corrected: 'C', cancelled: 'X' };
 // ORC-5, HL7 table 0038.
 const ORDER_STATUS: Record<ResultStatus, string> = { final: 'CM', corrected: 'CM', preliminary: 'IP', cancelled: 'CA' };
 
 function observationSegment(o: Observation, setId: number, at: (instant: string | undefined) => string | undefined): string {
-  // The LOINC code first, the device's own code kept as the alternate triplet (CWE-4..6).
+  // The LOINC code first, the device's own code (for vitals, the MDC code) kept as the alternate triplet (CWE-4..6).
+  const alternate = o.mdc?.code ?? o.deviceCode;
   const code = o.code
-    ? components(o.code.code, o.code.display, system(o.code), o.deviceCode.code, o.deviceCode.display, system(o.deviceCode))
+    ? components(o.code.code, o.code.display, system(o.code), alternate.code, alternate.display, system(alternate))
     : coded(o.deviceCode);
   return segment('OBX', [
     String(setId), o.valueType, code, undefined,
@@ -178,7 +196,7 @@ function provider(p: Provider | undefined): Er7 | undefined {
   );
 }
 
-function coded(code: Code | undefined): Er7 | undefined {
+export function coded(code: Code | undefined): Er7 | undefined {
   return code ? components(code.code, code.display, system(code)) : undefined;
 }
 
@@ -199,7 +217,7 @@ function system(code: Code): string | undefined {
 }
 
 /** A number as an HL7 NM: decimal point, never an exponent (1e-7 → 0.0000001). */
-function decimal(n: number): string {
+export function decimal(n: number): string {
   if (!Number.isFinite(n)) throw new Hl7BuildError('a numeric value of the result is not a finite number');
   const text = String(n);
   const e = text.indexOf('e');
@@ -215,6 +233,6 @@ function decimal(n: number): string {
   return `${sign}${digits.slice(0, position)}.${digits.slice(position)}`;
 }
 
-function blanks(count: number): undefined[] {
+export function blanks(count: number): undefined[] {
   return new Array<undefined>(count).fill(undefined);
 }

@@ -8,7 +8,8 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { DeliveryWorker, type DeliveryEvent } from '../../adapters/delivery';
 import { registerDestination } from '../../adapters/delivery/registry';
-import { buildOru, encodeMessage, MllpClient, type Hl7Charset } from '../../adapters/hl7';
+import { buildOru, buildPcd01Oru, encodeMessage, MllpClient, type Hl7Charset } from '../../adapters/hl7';
+import { pcd01Coding } from '../../adapters/vitals';
 import { parseResult, resultFilter, topicFor, validateResult, type Result } from '../../adapters/model';
 import type { Store } from '../../adapters/journal';
 import { matchResult } from '../../adapters/matching';
@@ -33,7 +34,12 @@ interface ToRecordDef extends NodeDef {
   window: string | number;
   /** Longest wait between two tries, in seconds (back-off doubles from 1 s up to it). */
   retryMax: string | number;
+  /** How vitals are written: 'v2.5-loinc' (default) or 'ihe-pcd-01'. Other results are always v2.5. */
+  format?: RecordFormat;
 }
+
+export type RecordFormat = 'v2.5-loinc' | 'ihe-pcd-01';
+const FORMATS: readonly RecordFormat[] = ['v2.5-loinc', 'ihe-pcd-01'];
 
 interface TlsConfigNode extends Node {
   addTLSOptions(options: Record<string, unknown>): void;
@@ -64,6 +70,13 @@ module.exports = function register(RED: NodeAPI): void {
       return;
     }
 
+    const format = def.format || 'v2.5-loinc';
+    if (!FORMATS.includes(format)) {
+      status.idle(RED._('passerelle-to-record.status.not-configured'));
+      node.error(RED._('passerelle-to-record.errors.format', { value: String(format) }));
+      return;
+    }
+
     const store: Store = openStore(RED);
     const tls: Record<string, unknown> = {};
     const tlsNode = def.tls ? (RED.nodes.getNode(def.tls) as TlsConfigNode | null) : null;
@@ -86,6 +99,11 @@ module.exports = function register(RED: NodeAPI): void {
       charset: def.charset || 'UNICODE UTF-8',
       timeZone: settings.timeZone,
     } as const;
+    // PCD-01 is the form of device observations: only vitals take it, other results stay v2.5.
+    const oruFor = (result: Result, controlId: string): string =>
+      format === 'ihe-pcd-01' && result.kind === 'vitals'
+        ? buildPcd01Oru(result, { ...oruOptions, controlId }, pcd01Coding)
+        : buildOru(result, { ...oruOptions, controlId });
     // Topic of each queued result's delivery events; after a restart, unknown ones go to the hub's topic.
     const eventTopics = new Map<string, string>();
     let held = 0;
@@ -121,7 +139,7 @@ module.exports = function register(RED: NodeAPI): void {
             resultId: valid.id,
             inboundId,
             contentType: 'application/hl7-v2',
-            build: (controlId) => encodeMessage(buildOru(valid, { ...oruOptions, controlId }), oruOptions.charset).bytes,
+            build: (controlId) => encodeMessage(oruFor(valid, controlId), oruOptions.charset).bytes,
           });
         });
       } catch (err) {
