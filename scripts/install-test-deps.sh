@@ -14,6 +14,8 @@ packages=(
   dcmtk              # DICOM tools no one here wrote: storescu, findscu, storescp (the speed reference)
   orthanc            # a real PACS for the forwarding tests
   python3 make g++   # better-sqlite3 builds from source when no prebuilt binary can be fetched
+  poppler-utils      # pdftotext: reads back the GP report PDFs (adapters/gp/pdf) with a reader no one here wrote
+  libxml2-utils      # xmllint: well-formedness and XPath checks of the CR-BIO CDA documents (adapters/gp/cda)
 )
 
 missing=()
