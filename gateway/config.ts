@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseEndpoint } from '../adapters/common/endpoint';
 import { DEFAULT_DATABASE, DEFAULT_RETENTION, durationHours } from '../adapters/influx';
+import { AE_TITLE, parsePacsEndpoint } from '../adapters/dicom/endpoint';
 
 export interface HubConfig {
   host: string;
@@ -27,6 +28,8 @@ export interface HubConfig {
   poct1aPort: number;
   /** Turnaround metrics (issue 4): the site flow's "to InfluxDB" node stays idle without a URL. */
   influx: { url?: string; database: string; retention: string; credentials?: { username: string; password: string } };
+  /** Imaging (issue 5): the site flow's DICOM port (storage, worklist, MPPS), the PACS, the record's link. */
+  dicom: { port: number; aeTitle: string; pacs?: { aeTitle: string; host: string; port: number }; viewerUrl?: string; quietSeconds: number };
   flowFile: string;
   retention: { maxAgeDays: number; maxMegabytes: number };
   durability: 'process-crash' | 'power-loss';
@@ -98,6 +101,24 @@ function influxConfig(env: Env): HubConfig['influx'] {
   return { url, database, retention, credentials: pair(env, 'INFLUX_USERNAME', 'INFLUX_PASSWORD') };
 }
 
+function dicomConfig(env: Env): HubConfig['dicom'] {
+  const aeTitle = env.DICOM_AET || 'PASSERELLE';
+  if (!AE_TITLE.test(aeTitle)) throw new ConfigError(`DICOM_AET=${aeTitle}: an AE title is 1 to 16 characters, no backslash`);
+  let pacs: HubConfig['dicom']['pacs'];
+  if (env.PACS_DICOM) {
+    try {
+      pacs = parsePacsEndpoint(env.PACS_DICOM);
+    } catch (err) {
+      throw new ConfigError(`PACS_DICOM=${env.PACS_DICOM}: ${(err as Error).message}; expected AET@host:port, for example ORTHANC@10.0.0.5:4242`);
+    }
+  }
+  const viewerUrl = env.IMAGING_VIEWER_URL || undefined;
+  if (viewerUrl && !/^https?:\/\/\S+$/.test(viewerUrl)) {
+    throw new ConfigError(`IMAGING_VIEWER_URL=${viewerUrl}: expected an http(s) address with {study}, {accession} or {patient}, for example https://pacs/viewer?StudyInstanceUIDs={study}`);
+  }
+  return { port: integer(env, 'DICOM_PORT', 11112, 1), aeTitle, pacs, viewerUrl, quietSeconds: integer(env, 'IMAGING_QUIET_SECONDS', 600, 0, 86_400) };
+}
+
 export function readConfig(env: Env = process.env, cwd = process.cwd()): HubConfig {
   const host = env.HOST || '127.0.0.1';
   const mqttCredentials = pair(env, 'MQTT_USERNAME', 'MQTT_PASSWORD');
@@ -160,6 +181,7 @@ export function readConfig(env: Env = process.env, cwd = process.cwd()): HubConf
     },
     poct1aPort: integer(env, 'POCT1A_PORT', 5200),
     influx: influxConfig(env),
+    dicom: dicomConfig(env),
     flowFile: resolve(cwd, env.PASSERELLE_FLOW_FILE || resolve(__dirname, '..', '..', 'flows', 'site.json')),
     retention: {
       maxAgeDays: integer(env, 'PASSERELLE_RETENTION_DAYS', 90, 1, 3650),

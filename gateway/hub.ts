@@ -67,6 +67,12 @@ function exportFlowEnvironment(config: HubConfig): void {
   process.env.INFLUX_URL = config.influx.url ?? '';
   process.env.INFLUX_DB = config.influx.database;
   process.env.INFLUX_RETENTION = config.influx.retention;
+  process.env.DICOM_PORT = String(config.dicom.port);
+  process.env.DICOM_AET = config.dicom.aeTitle;
+  // Empty PACS_DICOM: the site flow's "to PACS" node stays idle, grey "not configured".
+  process.env.PACS_DICOM = config.dicom.pacs ? `${config.dicom.pacs.aeTitle}@${config.dicom.pacs.host}:${config.dicom.pacs.port}` : '';
+  process.env.IMAGING_VIEWER_URL = config.dicom.viewerUrl ?? '';
+  process.env.IMAGING_QUIET_SECONDS = String(config.dicom.quietSeconds);
   // Read by that node when its credentials are "the hub's" (Node-RED substitutes no variable in credentials).
   if (config.influx.credentials) {
     process.env.INFLUX_USERNAME = config.influx.credentials.username;

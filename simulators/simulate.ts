@@ -3,11 +3,16 @@
  *
  *   astm --tcp host:port | --serial <path> [--baud 9600 --data-bits 8 --parity none --stop-bits 1 --flow none]
  *        --file <capture> | --generate N   [--every ms]
+ *   cart --mqtt mqtt://host:port [--site demo-site --cart chariot-tlc-1 --count N --every ms] [--fhir | --ble <gateway>]
+ *   poct1a --port N [--host …]
+ *   modality --port 11112 [--host … --aet CT01 --called PASSERELLE --modality CT --date YYYYMMDD --images N | --files a.dcm,b.dcm --discontinue --no-mpps]
  *
  * Each protocol is one entry of COMMANDS (a parser of its options and a runner). The pieces are exported for the tests.
  */
 import { runAstm, type AstmCommandOptions } from './astm';
 import { simulatePoct1a } from './poct1a-device';
+import { runCart, type CartSimulationOptions } from './cart';
+import { simulateModality } from './modality';
 import type { FlowControl, Parity } from '../adapters/astm/transport';
 
 export * from './astm';
@@ -55,6 +60,23 @@ export function astmOptions(args: string[]): AstmCommandOptions {
   };
 }
 
+export function cartOptions(args: string[]): CartSimulationOptions {
+  const o = parseOptions(args);
+  const mqtt = o.get('mqtt');
+  if (!mqtt) throw new Error('--mqtt mqtt://host:port is required (the hub\'s broker)');
+  return {
+    mqtt,
+    site: o.get('site') ?? 'demo-site',
+    cart: o.get('cart') ?? 'chariot-tlc-1',
+    count: numberOption(o, 'count') ?? 1,
+    everyMs: numberOption(o, 'every') ?? 0,
+    fhir: o.has('fhir'),
+    bleGateway: o.get('ble'),
+    username: o.get('username'),
+    password: o.get('password'),
+  };
+}
+
 export interface SimulatorCommand {
   usage: string;
   run(args: string[]): Promise<number>;
@@ -66,6 +88,17 @@ export const COMMANDS: Record<string, SimulatorCommand> = {
     run: async (args) => {
       const outcome = await runAstm(astmOptions(args));
       return outcome.failed.length === 0 ? 0 : 1;
+    },
+  },
+  modality: {
+    usage: 'modality --port N [--host 127.0.0.1 --aet MODALITY --called PASSERELLE --modality CT --date YYYYMMDD --images 2 | --files a.dcm,b.dcm --discontinue --no-mpps]   (worklist, MPPS, images, MPPS)',
+    run: simulateModality,
+  },
+  cart: {
+    usage: 'cart --mqtt mqtt://host:port [--site demo-site --cart chariot-tlc-1 --count N --every ms --username U --password P] [--fhir | --ble <gateway>]   (a telemedicine cart\'s vitals)',
+    run: async (args) => {
+      await runCart(cartOptions(args), (line) => console.log(line));
+      return 0;
     },
   },
   poct1a: {
