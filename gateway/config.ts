@@ -22,6 +22,8 @@ export interface HubConfig {
   admin?: { username: string; passwordHash?: string; password?: string };
   tls?: { certFile: string; keyFile: string };
   ehrMllp?: { host: string; port: number };
+  /** How the site flow's "to the record" writes vitals: IHE PCD-01 (the device form) or v2.5 with LOINC. */
+  ehrVitalsFormat: 'ihe-pcd-01' | 'v2.5-loinc';
   mllpInPort: number;
   /** The site flow's device inputs (issue 3): ASTM over TCP, ASTM on a serial port, POCT1-A. */
   astm: { tcpPort: number; serialPath?: string; serialBaud: number; profile: string };
@@ -46,6 +48,14 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** One of `allowed`, the first being the default. */
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly [T, ...T[]]): T {
+  const value = env[name];
+  if (value === undefined || value === '') return allowed[0];
+  if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(`${name}=${value}: expected one of ${allowed.join(', ')}`);
+  return value as T;
+}
 
 function integer(env: Env, name: string, fallback: number, min = 0, max = 65535): number {
   const raw = env[name];
@@ -172,6 +182,7 @@ export function readConfig(env: Env = process.env, cwd = process.cwd()): HubConf
     admin,
     tls: certFile && keyFile ? { certFile: resolve(cwd, certFile), keyFile: resolve(cwd, keyFile) } : undefined,
     ehrMllp: env.EHR_MLLP ? hostPort('EHR_MLLP', env.EHR_MLLP) : undefined,
+    ehrVitalsFormat: oneOf(env, 'EHR_VITALS_FORMAT', ['ihe-pcd-01', 'v2.5-loinc'] as const),
     mllpInPort: integer(env, 'MLLP_IN_PORT', 2575),
     astm: {
       tcpPort: integer(env, 'ASTM_TCP_PORT', 5100),

@@ -63,6 +63,7 @@ function exportFlowEnvironment(config: HubConfig): void {
   process.env.ASTM_PROFILE = config.astm.profile;
   process.env.POCT1A_PORT = String(config.poct1aPort);
   if (config.ehrMllp) process.env.EHR_MLLP = `${config.ehrMllp.host}:${config.ehrMllp.port}`;
+  process.env.EHR_VITALS_FORMAT = config.ehrVitalsFormat;
   // Empty INFLUX_URL: the site flow's "to InfluxDB" node stays idle, grey "not configured".
   process.env.INFLUX_URL = config.influx.url ?? '';
   process.env.INFLUX_DB = config.influx.database;

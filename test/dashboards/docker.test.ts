@@ -95,7 +95,7 @@ describe('docker/Dockerfile (read and replayed without a Docker engine)', functi
     // The ports the hub listens on by default, from its own configuration code.
     const defaults = readConfig({}, REPO);
     const exposed = args(runtime, 'EXPOSE').join(' ').split(/\s+/).map(Number);
-    expect(exposed.sort()).to.deep.equal([defaults.port, defaults.mqttPort, defaults.mllpInPort, defaults.astm.tcpPort, defaults.poct1aPort].sort());
+    expect(exposed.sort()).to.deep.equal([defaults.port, defaults.mqttPort, defaults.mllpInPort, defaults.astm.tcpPort, defaults.poct1aPort, defaults.dicom.port].sort());
     expect(env).to.match(new RegExp(`PORT=${defaults.port}\\b`));
 
     expect(execForm(args(runtime, 'CMD')[0])).to.deep.equal(['node', pkg.bin.passerelle]);
@@ -238,7 +238,7 @@ describe('docker/compose.yaml (checked for content: no engine, and no compose-sp
     expect(grafana.environment!.INFLUX_URL).to.equal('http://influxdb:8086');
     expect(influxdb.healthcheck!.test).to.include('http://127.0.0.1:8086/ping');
     expect(hub.depends_on).to.deep.equal({ influxdb: { condition: 'service_healthy' } });
-    expect(hub.ports!.map((p) => Number(p.split(':')[1]))).to.deep.equal([1880, 1883, 2575, 5100, 5200]);
+    expect(hub.ports!.map((p) => Number(p.split(':')[1]))).to.deep.equal([1880, 1883, 2575, 5100, 5200, 11112]);
   });
 
   it('mounts the provisioning files where Grafana reads them and the dashboards where the provider points', function () {

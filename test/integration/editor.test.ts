@@ -50,9 +50,10 @@ describe('the Passerelle node dialogs in the Node-RED editor (headless Chromium)
   it('registers every Passerelle node type without a script error', async () => {
     const types = await page.evaluate(() => {
       const RED = (window as unknown as { RED: { nodes: { getType(t: string): unknown } } }).RED;
-      return ['passerelle-bus', 'passerelle-to-record', 'passerelle-hl7-in', 'passerelle-astm-in', 'passerelle-poct1a-in'].filter((t) => !!RED.nodes.getType(t));
+      return ['passerelle-bus', 'passerelle-to-record', 'passerelle-hl7-in', 'passerelle-astm-in', 'passerelle-poct1a-in', 'passerelle-influx-out',
+        'passerelle-dicom-in', 'passerelle-to-pacs', 'passerelle-imaging-order', 'passerelle-vitals-in'].filter((t) => !!RED.nodes.getType(t));
     });
-    expect(types).to.have.length(5);
+    expect(types).to.have.length(10);
     expect(pageErrors).to.deep.equal([]);
   });
 
@@ -71,6 +72,8 @@ describe('the Passerelle node dialogs in the Node-RED editor (headless Chromium)
     expect(await validate('passerelle-to-record', 'topic', 'passerelle/v1/+/biology/#')).to.equal(true);
     expect(await validate('passerelle-to-record', 'topic', 'a/#/b')).to.be.a('string').and.not.equal('');
     expect(await validate('passerelle-to-record', 'ackTimeout', '1.5')).to.equal(true);
+    expect(await validate('passerelle-to-record', 'format', '${EHR_VITALS_FORMAT}'), 'the site flow takes it from the environment').to.equal(true);
+    expect(await validate('passerelle-to-record', 'format', 'hprim')).to.be.a('string');
     expect(await validate('passerelle-to-record', 'window', '1.5')).to.match(/^Window.*whole number from 1 to 100/);
     expect(await validate('passerelle-astm-in', 'receiveTimeout', '')).to.equal(true);
     expect(await validate('passerelle-astm-in', 'receiveTimeout', '700')).to.be.a('string');
