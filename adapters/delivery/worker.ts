@@ -47,6 +47,11 @@ export interface DeliveryWorkerOptions {
   clock?: Clock;
   /** Looks at the queue this often when idle, in case a kick() was missed; 5 s. */
   pollMs?: number;
+  /**
+   * Called in the transaction that marks a message accepted, so what it writes to the store
+   * commits with the acceptance (e.g. the object's storage commitment is then owed). Synchronous.
+   */
+  onAccepted?(message: OutboundMessage, now: number): void;
 }
 
 export interface DeliveryStatus {
@@ -113,6 +118,7 @@ export class DeliveryWorker extends EventEmitter {
   private readonly window: number;
   private readonly clock: Clock;
   private readonly pollMs: number;
+  private readonly onAccepted: DeliveryWorkerOptions['onAccepted'];
 
   private running = false;
   private stopping: Promise<void> | undefined;
@@ -143,6 +149,7 @@ export class DeliveryWorker extends EventEmitter {
     this.window = positiveInteger(options.window, 1, 'window');
     this.clock = options.clock ?? systemClock;
     this.pollMs = positiveInteger(options.pollMs, DEFAULT_POLL_MS, 'pollMs');
+    this.onAccepted = options.onAccepted;
   }
 
   get status(): DeliveryStatus {
@@ -265,7 +272,7 @@ export class DeliveryWorker extends EventEmitter {
       return;
     }
     if (isPositive(ack.code)) {
-      this.store.markAccepted(message.id, { code: ack.code, raw: ack.raw }, now);
+      this.accepted(message, ack, now);
       this.lastError = undefined;
       this.emitDelivery(message, 'accepted', flight.attempts, now, { ackCode: ack.code });
     } else {
@@ -334,7 +341,7 @@ export class DeliveryWorker extends EventEmitter {
     const now = this.clock.now();
     this.peerAnswered(now);
     if (isPositive(ack.code)) {
-      this.store.markAccepted(message.id, { code: ack.code, raw: ack.raw }, now);
+      this.accepted(message, ack, now);
       this.emitDelivery(message, 'accepted', message.attempts, now, { ackCode: ack.code, reason: 'late ACK' });
       this.pump(); // it may have been the head holding the queue
     } else {
@@ -343,6 +350,11 @@ export class DeliveryWorker extends EventEmitter {
       this.store.markRetry(message.id, reason, message.nextAttemptAt, false);
       this.emitDelivery(message, 'rejected', message.attempts, now, { ackCode: ack.code, reason, nextAttemptAt: message.nextAttemptAt });
     }
+  }
+
+  private accepted(message: OutboundMessage, ack: AckInfo, now: number): void {
+    this.store.markAccepted(message.id, { code: ack.code, raw: ack.raw }, now);
+    this.onAccepted?.(message, now);
   }
 
   private peerAnswered(now: number): void {

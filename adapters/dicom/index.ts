@@ -16,3 +16,7 @@ export {
 export { notifyDueStudies, studyResult, viewerLink, ACCESSION_NUMBER_CODE, STUDY_INSTANCE_UID_CODE, VIEWER_LINK_CODE, type StudyNotifierOptions, type StudyNotification, type DueStudies } from './study-result';
 export type { ImagingOrder } from '../hl7/orders';
 export { imagingOrderFromInput, InvalidOrderError, type WorklistOrderInput } from './worklist-order';
+export {
+  StorageCommitter, applyCommitmentReport, readCommitmentReport, requestCommitment, failureReason, CommitmentReportError, CommitmentRequestError,
+  STORAGE_COMMITMENT_PUSH, STORAGE_COMMITMENT_INSTANCE, type CommitmentEvent, type CommitmentReport, type StorageCommitterOptions,
+} from './storage-commitment';

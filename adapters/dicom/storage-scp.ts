@@ -18,12 +18,13 @@ import { readObjectHeader, UnreadableObjectError, type ObjectHeader } from './he
 import { chooseTransferSyntax, isUid, uuidUid, STORAGE_CLASSES, VERIFICATION, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from './uids';
 import { MODALITY_WORKLIST_FIND, type NaturalDataset } from './worklist';
 import { MODALITY_PERFORMED_PROCEDURE_STEP } from './mpps';
+import { STORAGE_COMMITMENT_PUSH } from './storage-commitment';
 
 // dcmjs-dimse logs every PDU at info level to the console; the hub reports what matters itself.
 log.setLevel('error');
 
 const { PresentationContextResult, RejectResult, RejectSource, RejectReason, Status } = constants;
-const { CEchoResponse, CStoreResponse, CFindResponse, NCreateResponse, NSetResponse } = responses;
+const { CEchoResponse, CStoreResponse, CFindResponse, NCreateResponse, NSetResponse, NEventReportResponse } = responses;
 
 /** C-STORE failure statuses (PS3.4 GG.4-1). */
 const OUT_OF_RESOURCES = 0xa700;
@@ -50,6 +51,11 @@ export interface StorageScpOptions {
   pduTimeoutMs?: number;
   /** Modality Worklist C-FIND on the same port: the answers to a query (throwing: the query fails). */
   worklist?(query: NaturalDataset, association: AssociationInfo): NaturalDataset[];
+  /**
+   * Storage commitment reports (N-EVENT-REPORT) from a PACS the hub asked, on the same port:
+   * made durable before the PACS hears the status it returns (throwing: processing failure).
+   */
+  commitmentReport?(eventTypeId: number | undefined, dataset: NaturalDataset, association: AssociationInfo): number;
   /** MPPS N-CREATE / N-SET on the same port: made durable before the modality hears the status. */
   mpps?: {
     create(mppsUid: string, dataset: NaturalDataset, association: AssociationInfo): { status: number; comment?: string };
@@ -87,7 +93,7 @@ export interface AssociationEvent extends AssociationInfo {
 
 /**
  * Events: 'association' (AssociationEvent), 'echo' (AssociationInfo), 'error' (Error, network
- * level), 'serviceError' (Error: a worklist or MPPS handler failed; the modality heard a failure).
+ * level), 'serviceError' (Error: a worklist, MPPS or commitment handler failed; the peer heard a failure).
  */
 export class StorageScp extends EventEmitter {
   private server: NetServer | undefined;
@@ -191,7 +197,8 @@ class HubScp extends Scp {
       const context = assoc.getPresentationContext(proposed.id);
       const abstract = context.getAbstractSyntaxUid();
       const offered = context.getTransferSyntaxUids();
-      const service = abstract === MODALITY_WORKLIST_FIND ? this.owner.options.worklist : abstract === MODALITY_PERFORMED_PROCEDURE_STEP ? this.owner.options.mpps : undefined;
+      const { worklist, mpps, commitmentReport } = this.owner.options;
+      const service = abstract === MODALITY_WORKLIST_FIND ? worklist : abstract === MODALITY_PERFORMED_PROCEDURE_STEP ? mpps : abstract === STORAGE_COMMITMENT_PUSH ? commitmentReport : undefined;
       if (abstract === VERIFICATION || service) {
         const syntax = offered.find((ts) => ts === EXPLICIT_VR_LITTLE_ENDIAN || ts === IMPLICIT_VR_LITTLE_ENDIAN);
         if (syntax) context.setResult(PresentationContextResult.Accept, syntax);
@@ -253,6 +260,21 @@ class HubScp extends Scp {
     const uid = (request.getRequestedSopInstanceUid() ?? '').trim();
     response.setAffectedSopInstanceUid(uid);
     this.performedStep(response, () => this.owner.options.mpps!.set(uid, (request.getDataset()?.getElements() ?? {}) as NaturalDataset, { ...this.info }));
+    callback(response);
+  }
+
+  /** A PACS's storage commitment report (the hub asked it on another association). */
+  override nEventReportRequest(request: requests.NEventReportRequest, callback: (response: InstanceType<typeof NEventReportResponse>) => void): void {
+    const response = NEventReportResponse.fromRequest(request);
+    try {
+      const handle = this.owner.options.commitmentReport;
+      if (!handle || request.getAffectedSopClassUid() !== STORAGE_COMMITMENT_PUSH) throw new Error('only storage commitment reports are received here');
+      response.setStatus(handle(request.getEventTypeId(), (request.getDataset()?.getElements() ?? {}) as NaturalDataset, { ...this.info }));
+    } catch (err) {
+      response.setStatus(PROCESSING_FAILURE);
+      response.setErrorComment((err as Error).message.slice(0, 64));
+      this.owner.emit('serviceError', err);
+    }
     callback(response);
   }
 

@@ -28,6 +28,7 @@ export interface StoreScuOptions {
 /** What the outbound queue holds for one object: where its file is. */
 export interface ForwardRequest {
   path: string;
+  sopClassUid: string;
   sopInstanceUid: string;
   eventId?: string;
 }

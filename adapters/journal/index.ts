@@ -4,4 +4,5 @@ export { INTERRUPTED_REASON } from './outbound';
 export { CONTROL_ID_MAX_LENGTH } from './ids';
 export { SchemaTooNewError, SCHEMA_VERSION } from './schema';
 export * from './types';
+export { CommitmentIndex, type CommitmentItem, type CommitmentReportOutcome, type CommitmentState } from './commitments';
 export { ImagingIndex, type ScheduledStepInput, type ScheduledStep, type PerformedStep, type PerformedStatus, type ImagingStudy, type StepStatus } from './imaging';

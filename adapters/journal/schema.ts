@@ -190,6 +190,31 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX imaging_studies_waiting ON imaging_studies (last_image_at) WHERE notified_at IS NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'storage commitment',
+    sql: `
+      -- Per object the PACS accepted (its outbound message): whether the PACS committed to keep it.
+      -- resent: the PACS failed it and it is being stored again (then it waits anew).
+      CREATE TABLE storage_commitments (
+        outbound_id INTEGER PRIMARY KEY,
+        destination TEXT NOT NULL,
+        sop_class_uid TEXT NOT NULL,
+        sop_instance_uid TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state = 'waiting' OR state = 'requested' OR state = 'resent' OR state = 'committed' OR state = 'failed'),
+        transaction_uid TEXT,
+        requests INTEGER NOT NULL DEFAULT 0,
+        updated_at INTEGER NOT NULL,
+        reason TEXT
+      );
+      CREATE INDEX storage_commitments_open ON storage_commitments (destination, outbound_id) WHERE state = 'waiting' OR state = 'requested';
+      CREATE INDEX storage_commitments_transaction ON storage_commitments (transaction_uid) WHERE state = 'requested';
+      -- Retention forgets a delivered message: its commitment goes with it.
+      CREATE TRIGGER storage_commitments_pruned AFTER DELETE ON outbound BEGIN
+        DELETE FROM storage_commitments WHERE outbound_id = old.id;
+      END;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -12,6 +12,7 @@ import { InboundJournal } from './inbound';
 import { OutboundQueue } from './outbound';
 import { ResultsIndex } from './results';
 import { OrdersIndex } from './orders';
+import { CommitmentIndex } from './commitments';
 import { ImagingIndex } from './imaging';
 import { MetricPointQueue } from './metric-points';
 import { Retention } from './retention';
@@ -44,6 +45,7 @@ class StoreCore {
   readonly results: ResultsIndex;
   readonly orders: OrdersIndex;
   readonly imaging: ImagingIndex;
+  readonly commitments: CommitmentIndex;
   readonly metricPoints: MetricPointQueue;
   readonly retention: Retention;
   private readonly controlIds: ControlIdGenerator;
@@ -82,6 +84,7 @@ class StoreCore {
       this.results = new ResultsIndex(db);
       this.orders = new OrdersIndex(db);
       this.imaging = new ImagingIndex(db);
+      this.commitments = new CommitmentIndex(db);
       this.metricPoints = new MetricPointQueue(db);
       this.retention = new Retention(db);
       this.atomically = db.transaction((fn: () => unknown) => fn()).immediate;
@@ -356,6 +359,11 @@ export class Store {
   /** The imaging tables; call inside transaction() to write with other entries in one commit. */
   imaging(): ImagingIndex {
     return this.open().imaging;
+  }
+
+  /** Storage commitment of the objects the PACSs accepted (adapters/dicom/storage-commitment.ts). */
+  commitments(): CommitmentIndex {
+    return this.open().commitments;
   }
 
   // Metric points (for InfluxDB): durable until the database has them

@@ -99,7 +99,7 @@ module.exports = function register(RED: NodeAPI): void {
       try {
         event = parsed === undefined ? parseImagingEvent(raw) : validateImagingEvent(parsed);
         const valid = event;
-        const request: ForwardRequest = { path: valid.file.path, sopInstanceUid: valid.instance.sopInstanceUid, eventId: valid.id };
+        const request: ForwardRequest = { path: valid.file.path, sopClassUid: valid.instance.sopClassUid, sopInstanceUid: valid.instance.sopInstanceUid, eventId: valid.id };
         queued = store.transaction(() => {
           const inboundId = store.journalInbound({ channel, contentType: 'application/json', raw, status: 'accepted', resultId: valid.id });
           return store.enqueue({ destination, dedupeKey: valid.id, resultId: valid.id, inboundId, contentType: FORWARD_CONTENT_TYPE, build: () => Buffer.from(JSON.stringify(request)) });

@@ -17,10 +17,19 @@ export interface RunningOrthanc {
   fileOf(sopInstanceUid: string): Promise<Buffer | undefined>;
   /** How many instances it holds. */
   instanceCount(): Promise<number>;
+  /** Deletes the instance with this SOP instance UID; false when it holds none. */
+  deleteInstance(sopInstanceUid: string): Promise<boolean>;
   stop(): Promise<void>;
 }
 
-export async function startOrthanc(options: { aeTitle?: string; checkCalledAet?: boolean } = {}): Promise<RunningOrthanc> {
+export interface OrthancOptions {
+  aeTitle?: string;
+  checkCalledAet?: boolean;
+  /** Modalities it knows (DicomModalities): where it sends storage commitment reports. */
+  modalities?: Record<string, { aeTitle: string; host: string; port: number }>;
+}
+
+export async function startOrthanc(options: OrthancOptions = {}): Promise<RunningOrthanc> {
   const work = tempDir('passerelle-orthanc-');
   const aeTitle = options.aeTitle ?? 'ORTHANC';
   const [dicomPort, httpPort] = [await freePort(), await freePort()];
@@ -41,6 +50,7 @@ export async function startOrthanc(options: { aeTitle?: string; checkCalledAet?:
     Plugins: [],
     HttpTimeout: 10,
     StableAge: 1,
+    DicomModalities: Object.fromEntries(Object.entries(options.modalities ?? {}).map(([name, m]) => [name, { AET: m.aeTitle, Host: m.host, Port: m.port }])),
   };
   const configPath = join(work.dir, 'orthanc.json');
   writeFileSync(configPath, JSON.stringify(config));
@@ -58,16 +68,24 @@ export async function startOrthanc(options: { aeTitle?: string; checkCalledAet?:
       return false;
     }
   }, 20_000, () => 'Orthanc answering on HTTP');
+  const instanceId = async (sopInstanceUid: string): Promise<string | undefined> => {
+    const found = await fetch(`${httpUrl}/tools/find`, { method: 'POST', body: JSON.stringify({ Level: 'Instance', Query: { SOPInstanceUID: sopInstanceUid } }) });
+    return ((await found.json()) as string[])[0];
+  };
   return {
     aeTitle,
     dicomPort,
     httpUrl,
     async fileOf(sopInstanceUid) {
-      const found = await fetch(`${httpUrl}/tools/find`, { method: 'POST', body: JSON.stringify({ Level: 'Instance', Query: { SOPInstanceUID: sopInstanceUid } }) });
-      const ids = (await found.json()) as string[];
-      if (ids.length === 0) return undefined;
-      const file = await fetch(`${httpUrl}/instances/${ids[0]}/file`);
+      const id = await instanceId(sopInstanceUid);
+      if (id === undefined) return undefined;
+      const file = await fetch(`${httpUrl}/instances/${id}/file`);
       return Buffer.from(await file.arrayBuffer());
+    },
+    async deleteInstance(sopInstanceUid) {
+      const id = await instanceId(sopInstanceUid);
+      if (id === undefined) return false;
+      return (await fetch(`${httpUrl}/instances/${id}`, { method: 'DELETE' })).ok;
     },
     async instanceCount() {
       const stats = (await (await fetch(`${httpUrl}/statistics`)).json()) as { CountInstances: number };

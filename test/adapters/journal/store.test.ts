@@ -26,9 +26,9 @@ describe('journal store: opening', () => {
     const db = new Database(join(t.dir, DATABASE_FILE), { readonly: true });
     try {
       const migrations = db.prepare('SELECT version, name FROM schema_migrations').all() as Array<{ version: number; name: string }>;
-      expect(migrations.map((m) => m.version)).to.deep.equal([1, 2, 3, 4]);
+      expect(migrations.map((m) => m.version)).to.deep.equal([1, 2, 3, 4, 5]);
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-      expect(tables).to.include.members(['inbound', 'outbound', 'results', 'orders', 'meta', 'schema_migrations', 'imaging_steps', 'performed_steps', 'imaging_studies']);
+      expect(tables).to.include.members(['inbound', 'outbound', 'results', 'orders', 'meta', 'schema_migrations', 'imaging_steps', 'performed_steps', 'imaging_studies', 'storage_commitments']);
     } finally {
       db.close();
     }
