@@ -31,7 +31,7 @@ export interface HubConfig {
   /** Turnaround metrics (issue 4): the site flow's "to InfluxDB" node stays idle without a URL. */
   influx: { url?: string; database: string; retention: string; credentials?: { username: string; password: string } };
   /** Imaging (issue 5): the site flow's DICOM port (storage, worklist, MPPS), the PACS, the record's link. */
-  dicom: { port: number; aeTitle: string; pacs?: { aeTitle: string; host: string; port: number }; viewerUrl?: string; quietSeconds: number };
+  dicom: { port: number; aeTitle: string; pacs?: { aeTitle: string; host: string; port: number }; commitment: boolean; viewerUrl?: string; quietSeconds: number };
   flowFile: string;
   retention: { maxAgeDays: number; maxMegabytes: number };
   durability: 'process-crash' | 'power-loss';
@@ -126,7 +126,8 @@ function dicomConfig(env: Env): HubConfig['dicom'] {
   if (viewerUrl && !/^https?:\/\/\S+$/.test(viewerUrl)) {
     throw new ConfigError(`IMAGING_VIEWER_URL=${viewerUrl}: expected an http(s) address with {study}, {accession} or {patient}, for example https://pacs/viewer?StudyInstanceUIDs={study}`);
   }
-  return { port: integer(env, 'DICOM_PORT', 11112, 1), aeTitle, pacs, viewerUrl, quietSeconds: integer(env, 'IMAGING_QUIET_SECONDS', 600, 0, 86_400) };
+  const commitment = oneOf(env, 'PACS_COMMITMENT', ['off', 'on'] as const) === 'on';
+  return { port: integer(env, 'DICOM_PORT', 11112, 1), aeTitle, pacs, commitment, viewerUrl, quietSeconds: integer(env, 'IMAGING_QUIET_SECONDS', 600, 0, 86_400) };
 }
 
 export function readConfig(env: Env = process.env, cwd = process.cwd()): HubConfig {

@@ -72,6 +72,8 @@ function exportFlowEnvironment(config: HubConfig): void {
   process.env.DICOM_AET = config.dicom.aeTitle;
   // Empty PACS_DICOM: the site flow's "to PACS" node stays idle, grey "not configured".
   process.env.PACS_DICOM = config.dicom.pacs ? `${config.dicom.pacs.aeTitle}@${config.dicom.pacs.host}:${config.dicom.pacs.port}` : '';
+  // The site flow's "to PACS" reads it from a text field (Node-RED substitutes variables in text only).
+  process.env.PACS_COMMITMENT = String(config.dicom.commitment);
   process.env.IMAGING_VIEWER_URL = config.dicom.viewerUrl ?? '';
   process.env.IMAGING_QUIET_SECONDS = String(config.dicom.quietSeconds);
   // Read by that node when its credentials are "the hub's" (Node-RED substitutes no variable in credentials).

@@ -18,5 +18,5 @@ export type { ImagingOrder } from '../hl7/orders';
 export { imagingOrderFromInput, InvalidOrderError, type WorklistOrderInput } from './worklist-order';
 export {
   StorageCommitter, applyCommitmentReport, readCommitmentReport, requestCommitment, failureReason, CommitmentReportError, CommitmentRequestError,
-  STORAGE_COMMITMENT_PUSH, STORAGE_COMMITMENT_INSTANCE, type CommitmentEvent, type CommitmentReport, type StorageCommitterOptions,
+  STORAGE_COMMITMENT_PUSH, STORAGE_COMMITMENT_INSTANCE, COMMITMENT_REPORT_CONTENT_TYPE, type CommitmentEvent, type ReportContext, type CommitmentReport, type StorageCommitterOptions,
 } from './storage-commitment';

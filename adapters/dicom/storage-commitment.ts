@@ -283,18 +283,36 @@ export class StorageCommitter extends EventEmitter {
 
 }
 
+export const COMMITMENT_REPORT_CONTENT_TYPE = 'application/vnd.passerelle.dicom-commitment-report+json';
+
+export interface ReportContext {
+  /** The journal channel the report is kept under, and who sent it. */
+  channel: string;
+  peer?: string;
+  now: number;
+}
+
 /**
- * Applies a PACS's report to the journal in one commit: committed objects are done; a failed one
- * is stored again (its outbound message re-queued, same control id) unless it was already asked
- * for `maxRequests` times. Returns the N-EVENT-REPORT status to answer: Success, or 0x0110
- * (processing failure) for a report of no transaction of this hub. Throws CommitmentReportError
- * for a report that does not read.
+ * Journals a PACS's report and applies it, in one commit: committed objects are done; a failed
+ * one is stored again (its outbound message re-queued, same control id) unless it was already
+ * asked for `maxRequests` times. Returns the N-EVENT-REPORT status to answer: Success, or 0x0110
+ * (processing failure) for a report of no transaction of this hub. A report that does not read
+ * is journaled as rejected and throws CommitmentReportError.
  */
-export function applyCommitmentReport(store: Store, eventTypeId: number | undefined, dataset: Natural, now: number): { status: number; report: CommitmentReport; events: CommitmentEvent[] } {
-  const report = readCommitmentReport(eventTypeId, dataset);
+export function applyCommitmentReport(store: Store, eventTypeId: number | undefined, dataset: Natural, context: ReportContext): { status: number; report: CommitmentReport; events: CommitmentEvent[] } {
+  const { channel, peer, now } = context;
+  const raw = Buffer.from(JSON.stringify({ eventTypeId, dataset }));
+  let report: CommitmentReport;
+  try {
+    report = readCommitmentReport(eventTypeId, dataset);
+  } catch (err) {
+    store.journalInbound({ channel, peer, contentType: COMMITMENT_REPORT_CONTENT_TYPE, raw, status: 'rejected', error: (err as Error).message });
+    throw err;
+  }
   const events: CommitmentEvent[] = [];
   const wake = new Set<string>();
   const outcome = store.transaction(() => {
+    store.journalInbound({ channel, peer, contentType: COMMITMENT_REPORT_CONTENT_TYPE, raw, status: 'accepted' });
     const settled = store.commitments().report(report.transactionUid, report.committed, report.failed, now);
     for (const item of settled.failed) {
       const committer = committers.get(item.destination);

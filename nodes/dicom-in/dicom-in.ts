@@ -9,12 +9,13 @@
  * "HL7 in"), MPPS (exam started / ended → passerelle/v1/<site>/imaging/<device>/procedure), and,
  * when a study is complete, its canonical imaging result for the record (…/result), which the
  * "to the record" node delivers. Procedure events and study results leave on the second output.
+ * Also on the port: the storage commitment reports of the PACSs that "to PACS" nodes asked.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { join } from 'node:path';
 import * as readiness from '../../adapters/common/readiness';
 import {
-  answerWorklistQuery, journalRejected, journalStored, notifyDueStudies, parseStationsByModality, performedStepCreated, performedStepSet, StorageScp,
+  answerWorklistQuery, applyCommitmentReport, journalRejected, journalStored, notifyDueStudies, parseStationsByModality, performedStepCreated, performedStepSet, StorageScp,
   type ImagingOrder, type MppsContext, type NaturalDataset, type RejectedObject, type StoredObject,
 } from '../../adapters/dicom';
 import { AE_TITLE } from '../../adapters/dicom/endpoint';
@@ -194,6 +195,9 @@ module.exports = function register(RED: NodeAPI): void {
       tls: tlsNode ? { ...tls, requestCert: tls.ca !== undefined, rejectUnauthorized: tls.ca !== undefined } : undefined,
       dir: join(settings.dataDir, 'dicom', topicLevel(aeTitle)),
       onStored, onRejected, worklist, mpps,
+      // Storage commitment reports from the PACSs the site's "to PACS" nodes asked (always served: a report of no
+      // transaction of this hub is answered with a failure and changes nothing).
+      commitmentReport: (eventTypeId, dataset, association) => applyCommitmentReport(store, eventTypeId, dataset, { channel, peer: association.peer, now: Date.now() }).status,
     });
     scp.on('serviceError', (err: Error) => node.error(RED._('passerelle-dicom-in.errors.service', { reason: shortError(err, 200) })));
     scp.on('association', (a: { accepted: boolean; callingAeTitle: string; peer: string; reason?: string }) => {

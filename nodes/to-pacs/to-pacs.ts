@@ -8,7 +8,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { DeliveryWorker, type DeliveryEvent } from '../../adapters/delivery';
 import { registerDestination } from '../../adapters/delivery/registry';
-import { parsePacsEndpoint, StoreScu, type ForwardRequest, type PacsEndpoint } from '../../adapters/dicom';
+import { parsePacsEndpoint, StorageCommitter, StoreScu, type CommitmentEvent, type ForwardRequest, type PacsEndpoint } from '../../adapters/dicom';
 import type { Store } from '../../adapters/journal';
 import { parseImagingEvent, TOPIC_ROOT, topicFor, topicLevel, validateImagingEvent, type ImagingEvent } from '../../adapters/model';
 import type { BusNode } from '../bus/bus';
@@ -27,6 +27,10 @@ interface ToPacsDef extends NodeDef {
   timeout: string | number;
   maxAttempts: string | number;
   retryMax: string | number;
+  /** Ask the PACS to commit what it accepted (its reports come to the hub's DICOM in node); 'true' from ${PACS_COMMITMENT}. */
+  commitment?: boolean | string;
+  /** Minutes without a report before the request is made again. */
+  commitOverdue?: string | number;
 }
 
 interface TlsConfigNode extends Node {
@@ -69,7 +73,11 @@ module.exports = function register(RED: NodeAPI): void {
     const tls: Record<string, unknown> = {};
     const tlsNode = def.tls ? (RED.nodes.getNode(def.tls) as TlsConfigNode | null) : null;
     tlsNode?.addTLSOptions(tls);
-    const transport = new StoreScu({ pacs, callingAeTitle: (def.callingAeTitle || '').trim() || 'PASSERELLE', tls: tlsNode ? tls : undefined });
+    const callingAeTitle = (def.callingAeTitle || '').trim() || 'PASSERELLE';
+    const transport = new StoreScu({ pacs, callingAeTitle, tls: tlsNode ? tls : undefined });
+    const committer = def.commitment === true || def.commitment === 'true'
+      ? new StorageCommitter({ store, destination, pacs, callingAeTitle, tls: tlsNode ? tls : undefined, overdueMs: positive(def.commitOverdue, 60) * 60_000 })
+      : undefined;
     const worker = new DeliveryWorker({
       store,
       destination,
@@ -77,6 +85,7 @@ module.exports = function register(RED: NodeAPI): void {
       ackTimeoutMs: positive(def.timeout, 120) * 1000,
       maxAttempts: positive(def.maxAttempts, 5),
       backoff: { initialMs: 1000, maxMs: positive(def.retryMax, 30) * 1000, factor: 2 },
+      onAccepted: committer && ((message, now) => committer.objectAccepted(message, now)),
     });
     // Topic of each queued event's deliveries; after a restart, unknown ones go to the hub's topic.
     const eventTopics = new Map<string, string>();
@@ -118,7 +127,11 @@ module.exports = function register(RED: NodeAPI): void {
       const depth = store.depth(destination);
       const queued = depth.pending + depth.waiting + depth.sent;
       const { connected, lastError } = worker.status;
-      const text = RED._('passerelle-to-pacs.status.queue', { queued, dead: depth.dead });
+      let text = RED._('passerelle-to-pacs.status.queue', { queued, dead: depth.dead });
+      if (committer) {
+        const commitments = store.commitments().depth(destination);
+        text += ` · ${RED._('passerelle-to-pacs.status.to-commit', { count: commitments.waiting + commitments.requested + commitments.resent })}`;
+      }
       if (lastError && !connected) status.failing(`${RED._('passerelle-to-pacs.status.unreachable')} · ${queued}`);
       else if (depth.waiting > 0 && lastError) status.waiting(`${text} · ${shortError(lastError, 16)}`);
       else status.working(text);
@@ -132,8 +145,16 @@ module.exports = function register(RED: NodeAPI): void {
       if (event.state === 'dead') node.error(RED._('passerelle-to-pacs.errors.dead', { outboundId: event.outboundId, reason: event.reason ?? event.ackCode ?? '' }), { topic, payload: event });
     });
     worker.on('error', (err: Error) => node.error(err.message));
+    const commitmentTopic = topicFor({ site: settings.siteId, kind: 'imaging', source: node.id, event: 'commitment' });
+    committer?.on('commitment', (event: CommitmentEvent) => {
+      publish(commitmentTopic, event);
+      node.send({ topic: commitmentTopic, payload: event });
+      if (event.state === 'failed') node.error(RED._('passerelle-to-pacs.errors.not-committed', { outboundId: event.outboundId, reason: event.reason ?? '' }), { topic: commitmentTopic, payload: event });
+    });
+    committer?.on('error', (err: Error) => node.warn(RED._('passerelle-to-pacs.errors.commitment-request', { reason: shortError(err, 200) })));
     const unregister = registerDestination(destination, () => worker.kick());
     worker.start();
+    committer?.start();
     const statusTimer = setInterval(showStatus, STATUS_EVERY_MS);
     showStatus();
 
@@ -168,6 +189,7 @@ module.exports = function register(RED: NodeAPI): void {
         const stopping = worker.stop();
         await transport.close();
         await stopping;
+        await committer?.stop();
         store.close();
       };
       closing().then(done, (err: unknown) => {

@@ -99,7 +99,7 @@ function obxValue(message: PyMessage, code: string): string | undefined {
   return obx?.fields[5]?.[0]?.[0]?.[0];
 }
 
-describe('imaging through the running hub: worklist, MPPS, Orthanc, the record', function () {
+describe('imaging through the running hub: worklist, MPPS, Orthanc (with storage commitment), the record', function () {
   this.timeout(120_000);
   let data: ReturnType<typeof tempDir>;
   let record: SimulatedRecord;
@@ -117,13 +117,15 @@ describe('imaging through the running hub: worklist, MPPS, Orthanc, the record',
   before(async () => {
     data = tempDir();
     record = await new SimulatedRecord().start();
-    orthanc = await startOrthanc();
     dicomPort = await freePort();
+    // Orthanc knows the hub, to send its storage commitment reports to the hub's DICOM port.
+    orthanc = await startOrthanc({ modalities: { hub: { aeTitle: 'PASSERELLE', host: '127.0.0.1', port: dicomPort } } });
     hub = await startHubProcess(join(data.dir, 'hub'), {
       EHR_MLLP: `127.0.0.1:${record.port}`,
       DICOM_PORT: String(dicomPort),
       DICOM_AET: 'PASSERELLE',
       PACS_DICOM: `${orthanc.aeTitle}@127.0.0.1:${orthanc.dicomPort}`,
+      PACS_COMMITMENT: 'on',
       IMAGING_VIEWER_URL: VIEWER,
       IMAGING_QUIET_SECONDS: '2',
       SITE_TZ,
@@ -223,6 +225,10 @@ describe('imaging through the running hub: worklist, MPPS, Orthanc, the record',
       expect(inOrthanc, 'in Orthanc').to.not.equal(undefined);
       expect(pixelDataOf(inOrthanc!).equals(pixelDataOfFile(stored.file.path))).to.equal(true);
     }
+    // Orthanc committed to keep each of them (storage commitment, its report on the hub's DICOM port).
+    const images = on('/stored').filter((s) => s.study.instanceUid === studyUid).map((s) => s.instance.sopInstanceUid).sort();
+    await waitUntil(() => on('/commitment').filter((c) => c.state === 'committed').length >= 2, 30_000, () => `commitments: ${JSON.stringify(on('/commitment'))}`);
+    expect(on('/commitment').filter((c) => c.state === 'committed').map((c) => c.sopInstanceUid).sort()).to.deep.equal(images);
 
     // The record: one ORU with the order's patient, the accession number, the study and its link.
     await record.waitFor(1);

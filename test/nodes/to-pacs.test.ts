@@ -9,6 +9,8 @@ import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readiness } from '../../adapters/common/readiness';
+import { BusClient } from '../../adapters/bus';
+import { COMMITMENT_REPORT_CONTENT_TYPE } from '../../adapters/dicom';
 import type { DeliveryEvent } from '../../adapters/delivery';
 import { Store } from '../../adapters/journal';
 import type { ImagingEvent } from '../../adapters/model';
@@ -48,8 +50,8 @@ describe('passerelle-to-pacs node', function () {
   });
 
   /** dicom-in → (bus or wire) → to-pacs → the PACS; 'deliveries' collects to-pacs's output. */
-  async function load(pacs: string, options: { viaBus: boolean; toPacs?: Record<string, unknown> }) {
-    const port = await freePort();
+  async function load(pacs: string, options: { viaBus: boolean; toPacs?: Record<string, unknown>; port?: number }) {
+    const port = options.port ?? await freePort();
     const stored: Array<{ payload: ImagingEvent }> = [];
     await helper.load([busNode, dicomInNode, toPacsNode], [
       { id: 'bus', type: 'passerelle-bus', mode: 'hub' },
@@ -80,6 +82,35 @@ describe('passerelle-to-pacs node', function () {
       expect(pixelDataOf(inOrthanc!).equals(pixelDataOfFile(sharedFixture('dicom', FIXTURES[i]))), `${FIXTURES[i]} pixel data`).to.equal(true);
     }
     await waitUntil(() => statusesOf(helper.getNode('pacs')).some((s) => s.fill === 'green' && s.text === 'passerelle-to-pacs.status.queue'), 5000, () => 'a green status');
+  });
+
+  it('with storage commitment: the PACS commits each object, its report reaches the DICOM in node, the output and the bus say committed', async () => {
+    const port = await freePort();
+    const committing = await startOrthanc({ aeTitle: 'COMMITTING', modalities: { hub: { aeTitle: 'PASSERELLE', host: '127.0.0.1', port } } });
+    try {
+      const { stored, deliveries } = await load(`COMMITTING@127.0.0.1:${committing.dicomPort}`, { viaBus: true, port, toPacs: { commitment: true, commitOverdue: 5 } });
+      const onBus: Array<{ topic: string; state: string }> = [];
+      const watcher = await BusClient.connect({ url: harness.broker.url, clientId: `to-pacs-test-${Date.now()}` });
+      await watcher.subscribeDurable('passerelle/v1/node-site/imaging/pacs/commitment', async (topic, payload) => { onBus.push({ topic, state: JSON.parse(payload.toString()).state }); });
+      expect((await storescu(port, FIXTURES.slice(0, 2).map((n) => sharedFixture('dicom', n)))).code).to.equal(0);
+      await waitUntil(() => deliveries.filter((d) => (d.state as string) === 'committed').length === 2, 30_000, () => `2 committed, got ${JSON.stringify(deliveries.map((d) => d.state))}`);
+      const committed = deliveries.filter((d) => (d.state as string) === 'committed') as unknown as Array<{ resultId: string; sopInstanceUid: string; destination: string }>;
+      expect(committed.map((c) => c.resultId).sort()).to.deep.equal(stored.map((s) => s.payload.id).sort());
+      expect(committed.map((c) => c.sopInstanceUid).sort()).to.deep.equal(stored.map((s) => s.payload.instance.sopInstanceUid).sort());
+      await waitUntil(() => onBus.filter((m) => m.state === 'committed').length === 2, 10_000, () => `2 committed on the bus, got ${JSON.stringify(onBus)}`);
+      await waitUntil(() => statusesOf(helper.getNode('pacs')).some((s) => s.fill === 'green' && s.text === 'passerelle-to-pacs.status.queue · passerelle-to-pacs.status.to-commit'), 5000, () => 'a green status with the commitments');
+      const store = Store.open({ dir: join(harness.dataDir, 'journal') });
+      try {
+        expect(store.commitments().depth('pacs')).to.include({ committed: 2, waiting: 0, requested: 0 });
+        const reports = store.listInbound({ channel: 'dicom:in', limit: 10 }).filter((e) => e.contentType === COMMITMENT_REPORT_CONTENT_TYPE);
+        expect(reports.length, 'the reports journaled by DICOM in').to.be.at.least(1);
+      } finally {
+        store.close();
+      }
+      await watcher.close();
+    } finally {
+      await committing.stop();
+    }
   });
 
   it('wired to dcmtk storescp that is down at first: unreachable, the queue waits, then accepted once it is up', async () => {

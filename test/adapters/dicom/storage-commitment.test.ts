@@ -7,10 +7,11 @@
  * not read, or name no transaction of the hub, change nothing.
  */
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  applyCommitmentReport, readCommitmentReport, CommitmentReportError, StorageCommitter, StorageScp, StoreScu,
+  applyCommitmentReport, readCommitmentReport, CommitmentReportError, COMMITMENT_REPORT_CONTENT_TYPE, StorageCommitter, StorageScp, StoreScu,
   type CommitmentEvent, type ForwardRequest,
 } from '../../../adapters/dicom';
 import { readMetaHeader } from '../../../adapters/dicom/part10';
@@ -45,7 +46,7 @@ describe('DICOM storage commitment (adapter) with a real Orthanc', function () {
       onStored: () => undefined,
       onRejected: () => undefined,
       commitmentReport: (eventTypeId, dataset, association) => {
-        const { status } = applyCommitmentReport(store, eventTypeId, dataset, Date.now());
+        const { status } = applyCommitmentReport(store, eventTypeId, dataset, { channel: 'dicom:test', peer: association.peer, now: Date.now() });
         reportsAtScp.push({ status, callingAeTitle: association.callingAeTitle });
         return status;
       },
@@ -133,10 +134,41 @@ describe('DICOM storage commitment (adapter) with a real Orthanc', function () {
 
   it('a report naming no transaction of the hub is answered with a failure and changes nothing', () => {
     const before = store.commitments().depth('orthanc-a');
-    const { status, events } = applyCommitmentReport(store, 1, { TransactionUID: '2.25.12345', ReferencedSOPSequence: [{ ReferencedSOPClassUID: '1.2.840.10008.5.1.4.1.1.7', ReferencedSOPInstanceUID: '1.2.3.4' }] }, Date.now());
+    const { status, events } = applyCommitmentReport(store, 1, { TransactionUID: '2.25.12345', ReferencedSOPSequence: [{ ReferencedSOPClassUID: '1.2.840.10008.5.1.4.1.1.7', ReferencedSOPInstanceUID: '1.2.3.4' }] }, { channel: 'dicom:test', now: Date.now() });
     expect(status).to.equal(0x0110);
     expect(events).to.deep.equal([]);
     expect(store.commitments().depth('orthanc-a')).to.deep.equal(before);
+  });
+
+  it('every report is journaled with its dataset; one that does not read is kept as rejected with the reason', () => {
+    expect(() => applyCommitmentReport(store, 2, { TransactionUID: '1.2.3' }, { channel: 'dicom:bad', peer: '127.0.0.1:1', now: Date.now() })).to.throw(CommitmentReportError);
+    const [rejected] = store.listInbound({ channel: 'dicom:bad', limit: 5 });
+    expect(rejected).to.include({ status: 'rejected', contentType: COMMITMENT_REPORT_CONTENT_TYPE, peer: '127.0.0.1:1' });
+    expect(rejected.error).to.match(/without a Failed SOP Sequence/);
+    expect(JSON.parse(rejected.raw.toString())).to.deep.equal({ eventTypeId: 2, dataset: { TransactionUID: '1.2.3' } });
+    const fromOrthanc = store.listInbound({ channel: 'dicom:test', limit: 50 }).filter((e) => e.status === 'accepted');
+    expect(fromOrthanc.length, 'Orthanc\'s reports journaled').to.be.greaterThan(1);
+    expect(JSON.parse(fromOrthanc[0].raw.toString()).dataset.TransactionUID).to.match(/^2\.25\./);
+  });
+
+  it('3000 random report datasets: a reading whose every UID was in the dataset, or a CommitmentReportError', () => {
+    const uid = fc.oneof(fc.constantFrom('1.2.3.4', '2.25.99', ' 1.2.3 '), fc.string({ maxLength: 12 }));
+    const item = fc.record({ ReferencedSOPClassUID: fc.option(uid), ReferencedSOPInstanceUID: fc.option(fc.oneof(uid, fc.integer())), FailureReason: fc.option(fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.string())) }, { requiredKeys: [] });
+    const sequence = fc.oneof(fc.array(item, { maxLength: 4 }), fc.constant(null), fc.string(), fc.integer());
+    const dataset = fc.record({ TransactionUID: fc.option(fc.oneof(uid, fc.integer())), ReferencedSOPSequence: sequence, FailedSOPSequence: sequence }, { requiredKeys: [] });
+    let read = 0;
+    fc.assert(fc.property(fc.option(fc.integer({ min: -1, max: 4 })), dataset, (eventType, data) => {
+      try {
+        const report = readCommitmentReport(eventType ?? undefined, data as Record<string, unknown>);
+        read++;
+        const text = JSON.stringify(data);
+        for (const u of [report.transactionUid, ...report.committed, ...report.failed.map((f) => f.sopInstanceUid)]) expect(text).to.contain(u);
+        for (const f of report.failed) expect(f.reason).to.match(/^(0x[0-9A-F]{4} \(.+\)|failure reason not given)$/);
+      } catch (err) {
+        expect(err).to.be.instanceOf(CommitmentReportError);
+      }
+    }), { numRuns: 3000 });
+    expect(read, 'some random reports read').to.be.greaterThan(0);
   });
 
   it('reports that do not read are refused with what is wrong', () => {
