@@ -1,8 +1,10 @@
 /**
  * DICOM receive throughput, in one run: dcmtk's storescu sends the same set of files to the hub's
  * Storage SCP (a child process running the adapter as the dicom-in node does: stream to disk,
- * fsync, header read, file and event journaled before Success) and to dcmtk's own storescp
- * (which writes files, without fsync). Prints objects/s and MB/s for each and their ratio, then
+ * header read, file and event journaled before Success), once in each durability — the default
+ * 'process-crash' (no fsync, as the journal) and 'power-loss' (each file fsynced) — and to dcmtk's
+ * own storescp (no fsync) and storescp made to fsync. Prints objects/s and MB/s for each and
+ * the ratios of like to like, then
  * the hub's peak memory (VmHWM) while it receives a multi-frame ultrasound loop of several
  * hundred megabytes. Figures only: nothing here asserts a duration.
  *
@@ -12,7 +14,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { journalRejected, journalStored, StorageScp } from '../adapters/dicom';
-import { Store } from '../adapters/journal';
+import { Store, type Durability } from '../adapters/journal';
 import { startStorescp, storescu } from '../test/support/dcmtk';
 import { freePort, tempDir } from '../test/support/net';
 import { writeObject } from '../test/adapters/dicom/objects';
@@ -32,10 +34,10 @@ function memory(): { rssKb: number; peakKb: number } {
 }
 
 /** The hub's side, in its own process so that its memory is its own. */
-async function runScp(port: number, dir: string): Promise<void> {
-  const store = Store.open({ dir: join(dir, 'journal') });
+async function runScp(port: number, dir: string, durability: Durability): Promise<void> {
+  const store = Store.open({ dir: join(dir, 'journal'), durability });
   const scp = new StorageScp({
-    aeTitle: 'PASSERELLE', host: '127.0.0.1', port, dir: join(dir, 'dicom'),
+    aeTitle: 'PASSERELLE', host: '127.0.0.1', port, dir: join(dir, 'dicom'), durability,
     onStored: (object) => { journalStored(store, object, { channel: 'dicom:bench', site: 'bench-site', timeZone: 'Europe/Paris' }); },
     onRejected: (object) => { journalRejected(store, object, 'dicom:bench'); },
   });
@@ -54,9 +56,9 @@ async function runScp(port: number, dir: string): Promise<void> {
 
 interface HubScp { port: number; memory(): Promise<{ rssKb: number; peakKb: number }>; stop(): Promise<void> }
 
-async function startHubScp(dir: string): Promise<HubScp> {
+async function startHubScp(dir: string, durability: Durability): Promise<HubScp> {
   const port = await freePort();
-  const child: ChildProcess = fork(__filename, ['--scp', String(port), dir], { stdio: 'inherit' });
+  const child: ChildProcess = fork(__filename, ['--scp', String(port), dir, durability], { stdio: 'inherit' });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`the hub's SCP exited (${code})`)));
@@ -116,7 +118,12 @@ async function main(): Promise<void> {
     await synced.stop();
     rmSync(join(work.dir, 'storescp-sync'), { recursive: true, force: true });
 
-    const hub = await startHubScp(join(work.dir, 'hub'));
+    const durable = await startHubScp(join(work.dir, 'hub-power-loss'), 'power-loss');
+    const hubSynced: Figures = { seconds: await timeSend(durable.port, 'PASSERELLE', files), objects: files.length, bytes };
+    await durable.stop();
+    rmSync(join(work.dir, 'hub-power-loss'), { recursive: true, force: true });
+
+    const hub = await startHubScp(join(work.dir, 'hub'), 'process-crash');
     const hubFigures: Figures = { seconds: await timeSend(hub.port, 'PASSERELLE', files), objects: files.length, bytes };
     const beforeLoop = await hub.memory();
     const hubLoop: Figures = { seconds: await timeSend(hub.port, 'PASSERELLE', [loop.path]), objects: 1, bytes: loop.size };
@@ -128,8 +135,9 @@ async function main(): Promise<void> {
     console.log(line('dcmtk storescp', reference));
     console.log(line('storescp + fsync', referenceSynced));
     console.log(line('hub SCP', hubFigures));
-    console.log(`ratio hub / storescp    ${(reference.seconds / hubFigures.seconds).toFixed(2)} (objects/s and MB/s alike)`);
-    console.log(`ratio hub / storescp + fsync   ${(referenceSynced.seconds / hubFigures.seconds).toFixed(2)}`);
+    console.log(line('hub SCP, power-loss', hubSynced));
+    console.log(`ratio hub / storescp    ${(reference.seconds / hubFigures.seconds).toFixed(2)} (objects/s and MB/s alike; neither fsyncs)`);
+    console.log(`ratio hub power-loss / storescp + fsync   ${(referenceSynced.seconds / hubSynced.seconds).toFixed(2)} (both fsync each file)`);
     console.log(line('dcmtk storescp, loop', referenceLoop));
     console.log(line('hub SCP, loop', hubLoop));
     console.log(`ratio hub / storescp    ${(referenceLoop.seconds / hubLoop.seconds).toFixed(2)} on the loop`);
@@ -142,7 +150,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--scp') {
-  runScp(Number(process.argv[3]), process.argv[4]).catch((err: unknown) => {
+  runScp(Number(process.argv[3]), process.argv[4], process.argv[5] as Durability).catch((err: unknown) => {
     console.error(err);
     process.exit(1);
   });

@@ -2,7 +2,8 @@
  * One received object on its way to disk: the Part 10 meta header, then the dataset bytes as they
  * arrive, hashed on the way, into a hidden temporary file beside its final place. Nothing is kept
  * in memory beyond the chunks not yet written; when they pile up (the disk is slower than the
- * network) the sender is paused. finish: the file is fsynced and closed.
+ * network) the sender is paused. finish: the file is closed, fsynced first when asked (it then
+ * survives a power cut; unsynced it survives the process, like the journal's default durability).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
@@ -18,6 +19,8 @@ export interface ObjectFileOptions {
   meta: MetaInformation;
   /** Called with true when writes pile up, false once they are drained. */
   onPressure?: (paused: boolean) => void;
+  /** fsync before close; true by default. */
+  sync?: boolean;
 }
 
 export class ObjectFile extends Writable {
@@ -57,7 +60,7 @@ export class ObjectFile extends Writable {
 
   override _final(callback: (err?: Error | null) => void): void {
     (async () => {
-      await this.handle!.sync();
+      if (this.options.sync !== false) await this.handle!.sync();
       await this.handle!.close();
       this.handle = undefined;
       this.digest = this.hash.digest('hex');

@@ -1,7 +1,7 @@
 /**
  * The Storage SCP: a DICOM listener (plain TCP or TLS) that answers C-ECHO and receives C-STORE
  * for the classes and transfer syntaxes in uids.ts. Each object is streamed to disk behind the
- * meta header the hub writes, fsynced, checked whole with its header read, moved to its place and
+ * meta header the hub writes, fsynced (durability 'power-loss'), checked whole with its header read, moved to its place and
  * handed to onStored (which journals it); only then does the modality get Success. What cannot be
  * kept whole is moved aside under rejected/, handed to onRejected, and refused with a failure
  * status; the modality keeps its copy and may send again.
@@ -43,6 +43,12 @@ export interface StorageScpOptions {
   tls?: TlsOptions;
   /** Where files go: <dir>/<YYYY-MM-DD>/<SOP instance UID>.dcm, refused bytes under <dir>/rejected/. */
   dir: string;
+  /**
+   * As the journal's: 'power-loss' (the default here) fsyncs each file and its directory before the
+   * modality hears Success; 'process-crash' leaves them to the OS, which keeps them if the hub is
+   * killed but not through a power cut — the journal entry pointing at them is no safer then.
+   */
+  durability?: 'process-crash' | 'power-loss';
   /** Must make the object durable (journal it); resolving lets the modality hear Success. */
   onStored(object: StoredObject): Promise<void> | void;
   /** Must record the refusal (journal it); called before the modality hears the failure. */
@@ -99,10 +105,13 @@ export class StorageScp extends EventEmitter {
   private server: NetServer | undefined;
   private readonly sockets = new Set<Socket>();
   readonly callingAeTitles: ReadonlySet<string>;
+  /** @internal fsync files and their directory (durability 'power-loss'). */
+  readonly durable: boolean;
 
   constructor(readonly options: StorageScpOptions) {
     super();
     this.callingAeTitles = new Set((options.callingAeTitles ?? []).map((t) => t.trim()).filter((t) => t !== ''));
+    this.durable = (options.durability ?? 'power-loss') === 'power-loss';
   }
 
   get connections(): number {
@@ -314,6 +323,7 @@ class HubScp extends Scp {
       meta: { sopClassUid, sopInstanceUid, transferSyntaxUid, sourceAeTitle: this.info.callingAeTitle },
       // dcmjs-dimse does not wait for a slow writable: hold the socket instead.
       onPressure: (paused) => (paused ? this.socket.pause() : this.socket.resume()),
+      sync: this.owner.durable,
     });
     inFlight.file = file;
     file.on('error', (err: Error) => {
@@ -377,7 +387,7 @@ class HubScp extends Scp {
     }
     let path: string;
     try {
-      path = await placeWithoutOverwrite(file.tempPath, join(dirname(file.tempPath), inFlight.sopInstanceUid));
+      path = await placeWithoutOverwrite(file.tempPath, join(dirname(file.tempPath), inFlight.sopInstanceUid), this.owner.durable);
     } catch (err) {
       inFlight.failure = { status: OUT_OF_RESOURCES, reason: `cannot write the object to disk: ${(err as Error).message}` };
       return this.setAside(inFlight, inFlight.failure.reason, false);
@@ -435,7 +445,7 @@ function discard(): Writable {
  * Gives the finished temporary file its name, <base>.dcm, or <base>-2.dcm... when an object with
  * that UID was already received (link() never replaces a file), then makes the name durable.
  */
-async function placeWithoutOverwrite(tempPath: string, base: string): Promise<string> {
+async function placeWithoutOverwrite(tempPath: string, base: string, sync: boolean): Promise<string> {
   for (let n = 1; ; n++) {
     const path = `${base}${n === 1 ? '' : `-${n}`}.dcm`;
     try {
@@ -445,6 +455,7 @@ async function placeWithoutOverwrite(tempPath: string, base: string): Promise<st
       throw err;
     }
     await unlink(tempPath);
+    if (!sync) return path;
     const dir = await open(dirname(path), 'r');
     try {
       await dir.sync();

@@ -1,6 +1,6 @@
 /**
  * passerelle-dicom-in: a DICOM Storage SCP for the site's modalities (X-ray, ultrasound, CT...).
- * Each object is streamed to disk as a Part 10 file under <data dir>/dicom/<AE title>/, fsynced,
+ * Each object is streamed to disk as a Part 10 file under <data dir>/dicom/<AE title>/ (fsynced in 'power-loss' durability),
  * its header read; the file (by path) and its imaging event are journaled in one commit before
  * the modality hears Success; the event is then published on
  * passerelle/v1/<site>/imaging/<device>/stored and sent on the first output. Refused objects are
@@ -194,6 +194,8 @@ module.exports = function register(RED: NodeAPI): void {
       aeTitle, host: (def.host || '').trim() || '127.0.0.1', port, callingAeTitles,
       tls: tlsNode ? { ...tls, requestCert: tls.ca !== undefined, rejectUnauthorized: tls.ca !== undefined } : undefined,
       dir: join(settings.dataDir, 'dicom', topicLevel(aeTitle)),
+      // The files as safe as the journal entries that point at them (PASSERELLE_DURABILITY).
+      durability: settings.durability,
       onStored, onRejected, worklist, mpps,
       // Storage commitment reports from the PACSs the site's "to PACS" nodes asked (always served: a report of no
       // transaction of this hub is answered with a failure and changes nothing).
