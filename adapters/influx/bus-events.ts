@@ -5,7 +5,8 @@
 import type { Store } from '../journal';
 import { parseTopic } from '../model/topics';
 import type { Result } from '../model/result';
-import { computeTurnaround, deliveryAlert, isFinal, overTargetAlert, type Alert, type Turnaround, type TurnaroundOptions } from '../turnaround';
+import { deliveryAlert, isFinal, lifeOfImagingObject, lifeOfResult, overTargetAlert, turnaroundOfLife, type Alert, type Life, type Turnaround, type TurnaroundOptions } from '../turnaround';
+import { parseImagingEvent } from '../model/validate-imaging';
 import { deliveryPoint, devicePoint, queuePoint, turnaroundPoint, type MetricPoint } from './points';
 
 export interface FromBus {
@@ -41,7 +42,8 @@ const count = (value: unknown): number | undefined => (typeof value === 'number'
 
 /**
  * A delivery event: a `delivery` point; for a final one, the `turnaround` point of the result's
- * life (when the store has the result); alerts for a rejection, a dead letter, a missed target.
+ * life (when the store has the result), or of the imaging object a PACS received (from its
+ * journaled event); alerts for a rejection, a dead letter, a missed target.
  */
 export function fromDelivery(topic: string, payload: Buffer, store: Store, options: TurnaroundOptions = {}): FromBus & { destination: string; turnaround?: Turnaround } {
   const parts = parseTopic(topic);
@@ -63,10 +65,11 @@ export function fromDelivery(topic: string, payload: Buffer, store: Store, optio
   const delivered = deliveryAlert({ ...fact, ackCode: text(event.ackCode) });
   if (delivered) alerts.push(delivered);
   let turnaround: Turnaround | undefined;
-  if (isFinal(state) && result && resultId) {
+  const life = isFinal(state) && resultId ? (result ? lifeOfResult(result) : imagingObjectOf(store, outboundId)) : undefined;
+  if (life && resultId) {
     const summary = store.deliveriesOf(resultId).find((d) => (outboundId !== undefined ? d.outboundId === outboundId : d.destination === destination));
     // The event's own state and time: the row may have moved on since (re-sent by a person).
-    if (summary) turnaround = computeTurnaround(result, { ...summary, state, updatedAt: at }, options);
+    if (summary) turnaround = turnaroundOfLife(life, { ...summary, state, updatedAt: at }, options);
     if (turnaround) {
       points.push(turnaroundPoint(turnaround));
       const late = overTargetAlert(turnaround);
@@ -74,6 +77,18 @@ export function fromDelivery(topic: string, payload: Buffer, store: Store, optio
     }
   }
   return { points, alerts, destination, turnaround };
+}
+
+/** The imaging object a delivery to a PACS carried: its event, journaled when it was queued. */
+function imagingObjectOf(store: Store, outboundId: number | undefined): Life | undefined {
+  const inboundId = outboundId !== undefined ? store.getOutbound(outboundId)?.inboundId : undefined;
+  const entry = inboundId ? store.getInbound(inboundId) : undefined;
+  if (!entry) return undefined;
+  try {
+    return lifeOfImagingObject(parseImagingEvent(entry.raw));
+  } catch {
+    return undefined; // not an imaging event: a delivery of something the store does not know as a result
+  }
 }
 
 export interface DeviceSeen {

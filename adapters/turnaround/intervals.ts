@@ -7,6 +7,7 @@ export const SPANS = {
   collected_to_accepted_s: ['collected', 'accepted'],
   collected_to_analysed_s: ['collected', 'analysed'],
   analysed_to_received_s: ['analysed', 'received'],
+  analysed_to_accepted_s: ['analysed', 'accepted'],
   received_to_sent_s: ['received', 'sent'],
   sent_to_accepted_s: ['sent', 'accepted'],
   received_to_accepted_s: ['received', 'accepted'],

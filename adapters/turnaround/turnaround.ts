@@ -7,6 +7,7 @@
  * negative. A device time after the hub's reception, or too long before it, is a clock out of
  * true: flagged, and every interval that starts or ends on it is left out.
  */
+import type { ImagingEvent } from '../model/imaging';
 import type { Result } from '../model/result';
 import { INTERVALS, SPANS, type IntervalName, type Moment } from './intervals';
 import { DEFAULT_TARGETS, targetFor, type Target, type Targets } from './targets';
@@ -78,15 +79,62 @@ export function isFinal(state: string): state is 'accepted' | 'dead' {
   return state === 'accepted' || state === 'dead';
 }
 
+/**
+ * What a turnaround is computed from, whatever travels: a canonical result, or an imaging object
+ * on its way to the PACS. `moments`: the moments such a thing can have (all by default); the
+ * intervals between the others do not apply to it — left out, not counted missing.
+ */
+export interface Life {
+  id: string;
+  site: string;
+  kind: string;
+  device: string;
+  exam?: string;
+  observations: number;
+  times: { ordered?: string; collected?: string; analysed?: string; received?: string };
+  moments?: readonly Moment[];
+}
+
+export function lifeOfResult(result: Result): Life {
+  const times = result.times ?? ({} as Partial<Result['times']>);
+  return {
+    id: result.id,
+    site: result.source.site,
+    kind: result.kind,
+    device: result.source.deviceId,
+    exam: examCode(result),
+    observations: result.observations?.length ?? 0,
+    times: { ordered: times.ordered, collected: times.collected ?? result.specimen?.collectedAt, analysed: times.analysed, received: times.received },
+  };
+}
+
+/** An imaging object's way to the PACS: acquired (the modality's clock) → the hub had it → sent → stored in the PACS. */
+export function lifeOfImagingObject(event: ImagingEvent): Life {
+  return {
+    id: event.id,
+    site: event.source.site,
+    kind: 'imaging',
+    device: event.source.deviceId,
+    exam: event.modality,
+    observations: 1,
+    times: { analysed: event.times.acquired ?? event.times.content, received: event.times.received },
+    moments: ['analysed', 'received', 'sent', 'accepted'],
+  };
+}
+
 /** The turnaround of `result` to `delivery`'s destination; undefined while the delivery is not final. */
 export function computeTurnaround(result: Result, delivery: DeliveryLife, options: TurnaroundOptions = {}): Turnaround | undefined {
+  return turnaroundOfLife(lifeOfResult(result), delivery, options);
+}
+
+export function turnaroundOfLife(life: Life, delivery: DeliveryLife, options: TurnaroundOptions = {}): Turnaround | undefined {
   if (!isFinal(delivery.state)) return undefined;
   const outcome = delivery.state;
   const maxLeadMs = (options.maxDeviceLeadHours ?? DEFAULT_MAX_DEVICE_LEAD_HOURS) * 3_600_000;
-  const times = result.times ?? ({} as Partial<Result['times']>);
+  const { times } = life;
   const moments: Partial<Record<Moment, number>> = {
     ordered: instant(times.ordered),
-    collected: instant(times.collected ?? result.specimen?.collectedAt),
+    collected: instant(times.collected),
     analysed: instant(times.analysed),
     received: instant(times.received),
     sent: epoch(delivery.sentAt),
@@ -104,23 +152,24 @@ export function computeTurnaround(result: Result, delivery: DeliveryLife, option
     }
   }
 
+  const applies = (moment: Moment) => !life.moments || life.moments.includes(moment);
   const intervals: Partial<Record<IntervalName, number>> = {};
   let missing = 0;
   for (const name of INTERVALS) {
     const [from, to] = SPANS[name];
     if (to === 'accepted' && outcome !== 'accepted') continue; // a dead letter has no acceptance to miss
+    if (!applies(from) || !applies(to)) continue;
     const start = moments[from];
     const end = moments[to];
     if (start !== undefined && end !== undefined && end >= start) intervals[name] = (end - start) / 1000;
     else missing++;
   }
 
-  const exam = examCode(result);
   const turnaround: Turnaround = {
-    resultId: result.id,
-    site: result.source.site,
-    kind: result.kind,
-    device: result.source.deviceId,
+    resultId: life.id,
+    site: life.site,
+    kind: life.kind,
+    device: life.device,
     destination: delivery.destination,
     outcome,
     at: delivery.updatedAt,
@@ -128,11 +177,11 @@ export function computeTurnaround(result: Result, delivery: DeliveryLife, option
     missing,
     clockSkew: skewed.length > 0,
     skewed,
-    observations: result.observations?.length ?? 0,
+    observations: life.observations,
   };
-  if (exam !== undefined) turnaround.exam = exam;
+  if (life.exam !== undefined) turnaround.exam = life.exam;
   if (delivery.outboundId !== undefined) turnaround.outboundId = delivery.outboundId;
-  const target = targetFor(options.targets ?? DEFAULT_TARGETS, result.kind, exam);
+  const target = targetFor(options.targets ?? DEFAULT_TARGETS, life.kind, life.exam);
   if (target) {
     const value = intervals[target.interval];
     turnaround.target = value === undefined ? { ...target } : { ...target, met: value <= target.seconds };

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Result } from '../../../adapters/model';
+import type { ImagingEvent, Result } from '../../../adapters/model';
 import {
-  computeTurnaround, INTERVALS, keyFigures, median, parseTargets, percentile, SilenceWatch, turnaroundsOf, type DeliveryLife, type Turnaround,
+  computeTurnaround, INTERVALS, keyFigures, lifeOfImagingObject, median, parseTargets, percentile, SilenceWatch, turnaroundOfLife, turnaroundsOf, type DeliveryLife, type Turnaround,
 } from '../../../adapters/turnaround';
 
 const example = (): Result => JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'schema', 'result.example.json'), 'utf8')) as Result;
@@ -28,6 +28,7 @@ describe('turnaround of one result to one destination', () => {
       collected_to_accepted_s: 9 * 60 + 3,
       collected_to_analysed_s: 8 * 60,
       analysed_to_received_s: 60,
+      analysed_to_accepted_s: 63,
       received_to_sent_s: 2,
       sent_to_accepted_s: 1,
       received_to_accepted_s: 3,
@@ -57,7 +58,7 @@ describe('turnaround of one result to one destination', () => {
     const { result, delivery } = life({ times: { collected: undefined, ordered: undefined } });
     delete result.specimen!.collectedAt;
     const t = computeTurnaround(result, delivery)!;
-    expect(Object.keys(t.intervals).sort()).to.deep.equal(['analysed_to_received_s', 'received_to_accepted_s', 'received_to_sent_s', 'sent_to_accepted_s']);
+    expect(Object.keys(t.intervals).sort()).to.deep.equal(['analysed_to_accepted_s', 'analysed_to_received_s', 'received_to_accepted_s', 'received_to_sent_s', 'sent_to_accepted_s']);
     expect(t.missing).to.equal(3);
     expect(t.target).to.deep.equal({ interval: 'collected_to_accepted_s', seconds: 1200 });
   });
@@ -72,8 +73,8 @@ describe('turnaround of one result to one destination', () => {
     const t = computeTurnaround(ahead.result, ahead.delivery)!;
     expect(t.clockSkew).to.equal(true);
     expect(t.skewed).to.deep.equal(['analysed']);
-    expect(t.intervals).to.not.have.any.keys('collected_to_analysed_s', 'analysed_to_received_s');
-    expect(t.missing).to.equal(2);
+    expect(t.intervals).to.not.have.any.keys('collected_to_analysed_s', 'analysed_to_received_s', 'analysed_to_accepted_s');
+    expect(t.missing).to.equal(3);
     expect(t.intervals.collected_to_accepted_s).to.equal(9 * 60 + 3);
 
     const behind = life({ times: { collected: '2026-11-23T08:00:00Z' } }); // 25 h before reception
@@ -90,6 +91,18 @@ describe('turnaround of one result to one destination', () => {
     expect(Object.keys(t.intervals).sort()).to.deep.equal(['analysed_to_received_s', 'collected_to_analysed_s', 'received_to_sent_s']);
     expect(t.missing).to.equal(0);
     expect(t.target).to.deep.equal({ interval: 'collected_to_accepted_s', seconds: 1200 });
+  });
+
+  it('an imaging object on its way to the PACS: acquired → the hub → the PACS, the moments it cannot have neither computed nor counted missing', () => {
+    const event = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'schema', 'imaging-event.example.json'), 'utf8')) as ImagingEvent;
+    event.times = { ...event.times, acquired: '2026-11-24T10:00:00+01:00', received: '2026-11-24T09:02:00Z' };
+    const t = turnaroundOfLife(lifeOfImagingObject(event), { destination: 'pacs', state: 'accepted', outboundId: 7, sentAt: at('2026-11-24T09:02:01Z'), updatedAt: at('2026-11-24T09:02:05Z') })!;
+    expect(t.intervals).to.deep.equal({ analysed_to_received_s: 120, analysed_to_accepted_s: 125, received_to_sent_s: 1, sent_to_accepted_s: 4, received_to_accepted_s: 5 });
+    expect(t).to.include({ resultId: event.id, kind: 'imaging', device: event.source.deviceId, exam: event.modality, destination: 'pacs', missing: 0, observations: 1 });
+    expect(t.target, 'no target for imaging by default').to.equal(undefined);
+    delete event.times.acquired;
+    delete event.times.content;
+    expect(turnaroundOfLife(lifeOfImagingObject(event), { destination: 'pacs', state: 'accepted', sentAt: at('2026-11-24T09:02:01Z'), updatedAt: at('2026-11-24T09:02:05Z') })!.missing).to.equal(2);
   });
 
   it('reads a results-board row (result + DeliverySummary list)', () => {
@@ -126,7 +139,7 @@ describe('turnaround of one result to one destination', () => {
           expect(values.length + t.missing).to.equal(applicable);
           if (t.target?.met !== undefined) expect(t.intervals.collected_to_accepted_s).to.be.a('number');
           // a skewed device time never shows up in an interval
-          if (t.skewed.includes('analysed')) expect(t.intervals).to.not.have.any.keys('collected_to_analysed_s', 'analysed_to_received_s');
+          if (t.skewed.includes('analysed')) expect(t.intervals).to.not.have.any.keys('collected_to_analysed_s', 'analysed_to_received_s', 'analysed_to_accepted_s');
         },
       ),
       { numRuns: 3000 },
