@@ -3,7 +3,7 @@
  * counted in the hub's readiness, so the hub says healthy only once they are in place (a result
  * published before would find no durable subscriber to keep it for).
  */
-import type { Node } from 'node-red';
+import type { Node, NodeMessageInFlow } from 'node-red';
 import { keepBusConnected, type BusConnection, type DurableHandler } from '../adapters/bus';
 import * as readiness from '../adapters/common/readiness';
 import type { BusNode } from './bus/bus';
@@ -26,6 +26,23 @@ export function journalingHandler(node: Node, accept: (payload: Buffer, channel:
       node.error(err.message, { topic, payload: { error: err.message } });
     }
   };
+}
+
+/**
+ * The node's input, for what a wire brings instead of the bus: bytes or text as they are, an
+ * object as its JSON (handed over parsed too); a refusal or a store failure goes to done(err).
+ */
+export function acceptFromWire(node: Node, accept: (payload: Buffer, channel: string, parsed?: unknown) => unknown): void {
+  node.on('input', (msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => {
+    const value = msg.payload;
+    try {
+      if (Buffer.isBuffer(value) || typeof value === 'string') accept(Buffer.from(value), `wire:${node.id}`);
+      else accept(Buffer.from(JSON.stringify(value ?? null)), `wire:${node.id}`, value);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  });
 }
 
 export interface SubscriptionEvents {

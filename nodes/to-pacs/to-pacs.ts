@@ -5,14 +5,14 @@
  * (the file's own bytes, its own transfer syntax), retries with back-off, dead-letters after the
  * last attempt, and reports every delivery on the bus and the output.
  */
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { DeliveryWorker, type DeliveryEvent } from '../../adapters/delivery';
 import { registerDestination } from '../../adapters/delivery/registry';
 import { parsePacsEndpoint, StorageCommitter, StoreScu, type CommitmentEvent, type ForwardRequest, type PacsEndpoint } from '../../adapters/dicom';
 import type { Store } from '../../adapters/journal';
 import { parseImagingEvent, TOPIC_ROOT, topicFor, topicLevel, validateImagingEvent, type ImagingEvent } from '../../adapters/model';
 import type { BusNode } from '../bus/bus';
-import { journalingHandler, RefusedInputError, subscribeOnBus } from '../bus-subscriptions';
+import { acceptFromWire, journalingHandler, RefusedInputError, subscribeOnBus } from '../bus-subscriptions';
 import { hubSettings, openStore } from '../hub-settings';
 import { NodeStatus, shortError } from '../status';
 
@@ -158,16 +158,7 @@ module.exports = function register(RED: NodeAPI): void {
     const statusTimer = setInterval(showStatus, STATUS_EVERY_MS);
     showStatus();
 
-    node.on('input', (msg: NodeMessageInFlow, _send, done) => {
-      const value = msg.payload;
-      try {
-        if (Buffer.isBuffer(value) || typeof value === 'string') accept(Buffer.from(value), `wire:${node.id}`);
-        else accept(Buffer.from(JSON.stringify(value ?? null)), `wire:${node.id}`, value);
-        done();
-      } catch (err) {
-        done(err as Error);
-      }
-    });
+    acceptFromWire(node, accept);
 
     const filter = def.topic || storedFilter(settings.siteId);
     const busNode = def.bus ? (RED.nodes.getNode(def.bus) as BusNode | null) : null;

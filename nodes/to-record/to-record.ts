@@ -5,7 +5,7 @@
  * indexed for the results board, queued under a stable control ID and delivered in order by a
  * DeliveryWorker; ACKs are matched by control ID. Unmatched patients are held, never sent.
  */
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { DeliveryWorker, type DeliveryEvent } from '../../adapters/delivery';
 import { registerDestination } from '../../adapters/delivery/registry';
 import { buildOru, buildPcd01Oru, encodeMessage, MllpClient, type Hl7Charset } from '../../adapters/hl7';
@@ -14,7 +14,7 @@ import { parseResult, resultFilter, topicFor, validateResult, type Result } from
 import type { Store } from '../../adapters/journal';
 import { matchResult } from '../../adapters/matching';
 import type { BusNode } from '../bus/bus';
-import { journalingHandler, RefusedInputError, subscribeOnBus } from '../bus-subscriptions';
+import { acceptFromWire, journalingHandler, RefusedInputError, subscribeOnBus } from '../bus-subscriptions';
 import { hubSettings, openStore } from '../hub-settings';
 import { NodeStatus, shortError } from '../status';
 import { parseEndpoint } from '../../adapters/common/endpoint';
@@ -180,16 +180,7 @@ module.exports = function register(RED: NodeAPI): void {
     const statusTimer = setInterval(showStatus, STATUS_EVERY_MS);
     showStatus();
 
-    node.on('input', (msg: NodeMessageInFlow, _send, done) => {
-      const value = msg.payload;
-      try {
-        if (Buffer.isBuffer(value) || typeof value === 'string') accept(Buffer.from(value), `wire:${node.id}`);
-        else accept(Buffer.from(JSON.stringify(value ?? null)), `wire:${node.id}`, value);
-        done();
-      } catch (err) {
-        done(err as Error);
-      }
-    });
+    acceptFromWire(node, accept);
 
     const filter = def.topic || resultFilter(settings.siteId);
     const busConnection = subscribeOnBus(node, RED.nodes.getNode(def.bus) as BusNode | null, [[filter, journalingHandler(node, accept)]], {
