@@ -1,4 +1,4 @@
-/** DICOM: the Storage SCP (with the worklist and MPPS on its port), the header and its imaging event, the study's result for the record, and the C-STORE SCU that feeds the PACS. See docs/dicom.md. */
+/** DICOM: the Storage SCP (with the worklist and MPPS on its port), the header and its imaging event, the study's result for the record, the C-STORE SCU that feeds the PACS, and the objects the hub makes of carts' photos and reports. See docs/dicom.md. */
 export { StorageScp, type StorageScpOptions, type StoredObject, type RejectedObject, type AssociationEvent, type AssociationInfo } from './storage-scp';
 export { readObjectHeader, UnreadableObjectError, type ObjectHeader } from './header';
 export { buildImagingEvent, personName, type StoredContext } from './imaging-event';
@@ -16,3 +16,7 @@ export {
 export { notifyDueStudies, studyResult, viewerLink, ACCESSION_NUMBER_CODE, STUDY_INSTANCE_UID_CODE, VIEWER_LINK_CODE, type StudyNotifierOptions, type StudyNotification, type DueStudies } from './study-result';
 export type { ImagingOrder } from '../hl7/orders';
 export { imagingOrderFromInput, InvalidOrderError, type WorklistOrderInput } from './worklist-order';
+export { readJpeg, InvalidJpegError, type JpegInfo, type JpegProblem } from './jpeg';
+export { parsePhotoCompanion, InvalidPhotoError, PHOTO_SCHEMA, PHOTO_CONTENT_TYPE, REGION_NAMES, type PhotoCompanion, type CodedRegion } from './photo-contract';
+export { photoObject, pdfObject, cartObject, teleconsultationStudyUid, VL_PHOTOGRAPHIC, DERMOSCOPIC_PHOTOGRAPHY, ENCAPSULATED_PDF, JPEG_BASELINE, type BuiltObject, type PhotoOptions } from './photo';
+export { keepCartObject, cartAeTitle, type PhotoFileOptions, type KeptPhoto } from './photo-file';

@@ -5,8 +5,8 @@
  * network) the sender is paused. finish: the file is fsynced and closed.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { link, mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { metaHeader, type MetaInformation } from './part10';
 
@@ -106,4 +106,28 @@ function sliceFrom(buffers: Buffer[], offset: number): Buffer[] {
     skip = 0;
   }
   return out;
+}
+
+/**
+ * Gives the finished temporary file its name, <base>.dcm, or <base>-2.dcm... when an object with
+ * that UID was already received (link() never replaces a file), then makes the name durable.
+ */
+export async function placeWithoutOverwrite(tempPath: string, base: string): Promise<string> {
+  for (let n = 1; ; n++) {
+    const path = `${base}${n === 1 ? '' : `-${n}`}.dcm`;
+    try {
+      await link(tempPath, path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw err;
+    }
+    await unlink(tempPath);
+    const dir = await open(dirname(path), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+    return path;
+  }
 }
