@@ -18,6 +18,8 @@ export interface JournalContext {
   timeZone: string;
   /** The <device> of the topic; absent: the calling AE title. */
   deviceId?: string;
+  /** For objects the hub made from a cart's input: its patient is the cart's, its visit the teleconsultation. */
+  cart?: { encounter: { id: string; location?: string } };
 }
 
 export interface JournaledEvent {
@@ -46,7 +48,7 @@ export function journalStored(store: Store, object: StoredObject, context: Journ
       status: 'accepted', publishTopic: topic, resultId: event.id,
     });
     // The study's progress towards the record's notification (study-result.ts).
-    store.imaging().noteImage({ studyInstanceUid: event.study.instanceUid, deviceId, accessionNumber: event.accessionNumber, details: studyDetailsOf(event, journalId) }, object.receivedAt.getTime());
+    store.imaging().noteImage({ studyInstanceUid: event.study.instanceUid, deviceId, accessionNumber: event.accessionNumber, details: studyDetailsOf(event, journalId, context.cart) }, object.receivedAt.getTime());
     return { topic, event, journalId };
   });
 }
@@ -57,8 +59,12 @@ export function journalRejected(store: Store, object: RejectedObject, channel: s
   return store.journalInbound({ channel, peer: `${object.callingAeTitle}@${object.peer}`, contentType: DICOM_FILE_CONTENT_TYPE, raw, status: 'rejected', error: object.reason });
 }
 
-function studyDetailsOf(event: ImagingEvent, journalId: string): StudyDetails {
+function studyDetailsOf(event: ImagingEvent, journalId: string, cart: JournalContext['cart']): StudyDetails {
   const details: StudyDetails = { received: event.times.received, journalId };
+  if (cart) {
+    details.patientFromDevice = true;
+    details.encounter = cart.encounter;
+  }
   if (event.patient) details.patient = { ...event.patient, sex: event.patient.sex === 'U' ? undefined : event.patient.sex };
   if (event.modality) details.modality = event.modality;
   if (event.source.manufacturer) details.manufacturer = event.source.manufacturer;

@@ -15,19 +15,13 @@ import {
 } from '../../../adapters/dicom';
 import { nameUid } from '../../../adapters/dicom/uids';
 import { runTool } from '../../support/dcmtk';
-import { makeJpeg } from '../../support/jpeg';
+import { makeJpeg, tinyPdf } from '../../support/photos';
 import { tempDir } from '../../support/net';
 import { fragmentsOf } from './pixels';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const example = (): PhotoCompanion => JSON.parse(readFileSync(join(ROOT, 'docs', 'schema', 'photo.example.json'), 'utf8'));
 const NOW = new Date('2026-11-23T09:12:00Z');
-
-/** A small PDF, whole: header, one empty page, cross-reference table, trailer, %%EOF. */
-export function tinyPdf(): Buffer {
-  return Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n'
-    + '3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n', 'latin1');
-}
 
 describe('cart photos and documents as DICOM', function () {
   this.timeout(30_000);

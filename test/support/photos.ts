@@ -1,6 +1,7 @@
 /**
- * Real JPEG files made by libjpeg-turbo's cjpeg (Debian's libjpeg-turbo-progs) from a picture
- * drawn here (a PPM or PGM colour gradient): baseline as cameras write it, progressive, greyscale.
+ * What carts send, for tests: real JPEG files made by libjpeg-turbo's cjpeg (Debian's
+ * libjpeg-turbo-progs) from a picture drawn here (a PPM colour gradient) — baseline as cameras
+ * write it, progressive, greyscale — and a small PDF.
  */
 import { spawnSync } from 'node:child_process';
 
@@ -34,4 +35,10 @@ export function makeJpeg(options: JpegOptions = {}): Buffer {
   const run = spawnSync('cjpeg', ['-quality', String(quality), ...extra], { input: picture(width, height) });
   if (run.status !== 0) throw new Error(`cjpeg failed (is libjpeg-turbo-progs installed?): ${run.stderr?.toString() ?? run.error?.message}`);
   return run.stdout;
+}
+
+/** A small PDF, whole: header, one empty page, trailer, %%EOF. */
+export function tinyPdf(): Buffer {
+  return Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n'
+    + '3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n', 'latin1');
 }
