@@ -233,4 +233,29 @@ describe('passerelle-photo-in node', function () {
     await waitUntil(() => errors.length === 2, 5000, () => 'done(err) for a PDF cut short');
     expect(errors[1]).to.equal('passerelle-photo-in.errors.invalid');
   });
+
+  it('the example flow (examples/09-cart-photos-to-pacs.json) runs: a pair dropped in PHOTO_FOLDER reaches Orthanc', async () => {
+    const flow = (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'examples', '09-cart-photos-to-pacs.json'), 'utf8')) as Array<Record<string, unknown>>)
+      .filter((n) => String(n.type).startsWith('passerelle-'));
+    const folder = join(work.dir, 'photos');
+    process.env.PACS_DICOM = `${orthanc.aeTitle}@127.0.0.1:${orthanc.dicomPort}`;
+    process.env.PHOTO_FOLDER = folder;
+    try {
+      // Without their tab and position, the HTTP and debug nodes left out, to-pacs wired to a helper.
+      const nodes = flow.map(({ z: _tab, x: _x, y: _y, ...n }) => ({ ...n, wires: n.type === 'passerelle-to-pacs' ? [['out']] : [[]] }));
+      await helper.load([busNode, photoInNode, toPacsNode], [...nodes, { id: 'out', type: 'helper' }]);
+      const deliveries: DeliveryEvent[] = [];
+      helper.getNode('out').on('input', (msg: { payload: DeliveryEvent }) => deliveries.push(msg.payload));
+      await waitUntil(() => readiness().starting.length === 0, 10_000, () => 'ready');
+      const companion = simulatedPhoto(simulatedVitals(5, 'chariot-sim'), jpeg, { photoDevice: 'camera', region: 'skin-of-hand', laterality: 'left' });
+      writeFileSync(join(folder, 'main.jpg'), jpeg);
+      writeFileSync(join(folder, 'main.json'), JSON.stringify(companion));
+      await waitUntil(() => deliveries.some((d) => d.state === 'accepted'), 20_000, () => `accepted, got ${JSON.stringify(deliveries.map((d) => d.state))}`);
+      expect(deliveries.find((d) => d.state === 'accepted')!.destination).to.equal('ex09-to-pacs');
+      expect(await orthanc.instanceCount()).to.be.greaterThan(0);
+    } finally {
+      delete process.env.PACS_DICOM;
+      delete process.env.PHOTO_FOLDER;
+    }
+  });
 });
