@@ -142,6 +142,20 @@ describe('passerelle-photo-in node', function () {
     expect(result.encounter).to.deep.equal({ id: teleconsultation, location: 'Salle de téléconsultation 2' });
   });
 
+  it('a dermatoscope\'s photo as Dermoscopic Photography (DMS), wired to to-pacs: Debian\'s Orthanc (1.10) takes the class', async () => {
+    const { stored } = await load({ bus: '', dermoscopy: 'DMS', wires: [['out', 'pacs']] }, [
+      { id: 'pacs', type: 'passerelle-to-pacs', bus: '', pacs: `${orthanc.aeTitle}@127.0.0.1:${orthanc.dicomPort}`, callingAeTitle: 'PASSERELLE', timeout: 30, maxAttempts: 3, retryMax: 1, wires: [['deliveries']] },
+      { id: 'deliveries', type: 'helper' },
+    ], [toPacsNode]);
+    const deliveries: DeliveryEvent[] = [];
+    helper.getNode('deliveries').on('input', (msg: { payload: DeliveryEvent }) => deliveries.push(msg.payload));
+    helper.getNode('photo').receive({ payload: jpeg, photo: simulatedPhoto(simulatedVitals(6, 'chariot-sim'), jpeg, { photoDevice: 'dermatoscope', region: 'skin-of-back' }) });
+    await waitUntil(() => deliveries.some((d) => d.state === 'accepted'), 20_000, () => `accepted, got ${JSON.stringify(deliveries.map((d) => d.state))}`);
+    const found = (await (await fetch(`${orthanc.httpUrl}/tools/find`, { method: 'POST', body: JSON.stringify({ Level: 'Instance', Query: { SOPInstanceUID: stored[0].instance.sopInstanceUid } }) })).json()) as string[];
+    const tags = (await (await fetch(`${orthanc.httpUrl}/instances/${found[0]}/simplified-tags`)).json()) as Record<string, unknown>;
+    expect(tags).to.include({ SOPClassUID: '1.2.840.10008.5.1.4.1.1.77.1.7', Modality: 'DMS', BodyPartExamined: 'BACK', SeriesDescription: 'Dermoscopie' });
+  });
+
   it('pairs the bytes that come before their companion, and a companion journaled before a restart with bytes after it', async () => {
     const { stored } = await load();
     const v = simulatedVitals(1, 'chariot-sim');
