@@ -15,6 +15,7 @@ import { journalStored, type JournaledEvent } from './journal';
 import { keepCartObject } from './photo-file';
 import { InvalidPhotoError, parsePhotoCompanion, PHOTO_CONTENT_TYPE, type PhotoCompanion } from './photo-contract';
 import type { PhotoOptions } from './photo';
+import { patientOf } from '../vitals/cart';
 
 /** Closes a pair (stored or refused): its raw is { sha256, companion, bytes, event? } (journal ids). */
 export const PHOTO_PAIRED_CONTENT_TYPE = 'application/vnd.passerelle.photo-paired+json';
@@ -155,7 +156,7 @@ export class PhotoIntake {
     }
     const stored = store.transaction(() => {
       const journaled = journalStored(store, kept.stored, { channel, site: this.options.site, timeZone: this.options.timeZone, deviceId: companion.value.cart.id,
-        cart: { encounter: { id: companion.value.teleconsultation.id, ...(companion.value.teleconsultation.room ? { location: companion.value.teleconsultation.room } : {}) } },
+        cart: { patient: patientOf(companion.value.patient), encounter: { id: companion.value.teleconsultation.id, ...(companion.value.teleconsultation.room ? { location: companion.value.teleconsultation.room } : {}) } },
       });
       store.journalInbound({ channel, peer: bytes.peer, contentType: PHOTO_PAIRED_CONTENT_TYPE, raw: Buffer.from(JSON.stringify({ ...closing, event: journaled.event.id })), status: 'accepted', resultId: journaled.event.id });
       return journaled;

@@ -17,6 +17,7 @@ import { PHOTO_PAIRED_CONTENT_TYPE, teleconsultationStudyUid, type PhotoCompanio
 import { Store } from '../../adapters/journal';
 import type { ImagingEvent, Result } from '../../adapters/model';
 import { runCart, simulatedPhoto, simulatedVitals } from '../../simulators/cart';
+import { patientOf } from '../../adapters/vitals/cart';
 import { fragmentsOf } from '../adapters/dicom/pixels';
 import { runTool } from '../support/dcmtk';
 import { waitUntil } from '../support/hub-process';
@@ -139,6 +140,9 @@ describe('passerelle-photo-in node', function () {
     const result = told.find((r) => r.observations.some((o) => o.value === event.study.instanceUid))!;
     expect(result).to.not.equal(undefined);
     expect(result.patient).to.include({ matched: true, matchedBy: 'device' });
+    // The patient as the teleconsultation's vitals give it: INS with its type and authority, the local id.
+    expect(result.patient!.identifiers).to.deep.equal(patientOf(published[0].message.patient).identifiers);
+    expect(result.patient!.identifiers[0]).to.include({ value: '284037512345678', type: 'INS-NIR', authority: '1.2.250.1.213.1.4.8' });
     expect(result.encounter).to.deep.equal({ id: teleconsultation, location: 'Salle de téléconsultation 2' });
   });
 
