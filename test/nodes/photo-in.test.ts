@@ -24,7 +24,9 @@ import { waitUntil } from '../support/hub-process';
 import { makeJpeg, tinyPdf } from '../support/photos';
 import { freePort, tempDir } from '../support/net';
 import { startOrthanc, type RunningOrthanc } from '../support/orthanc';
-import { busNode, helper, startHarness, statusesOf, type Harness } from './harness';
+import { busNode, helper, startHarness, statusesOf, toRecordNode, type Harness } from './harness';
+import { SimulatedRecord } from '../../simulators/record';
+import { parseWithPython, pyComponents } from '../support/python-hl7';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const photoInNode = require('../../nodes/photo-in/photo-in.js');
@@ -54,9 +56,12 @@ describe('passerelle-photo-in node', function () {
     await orthanc.stop();
     await harness.stop();
   });
+  /** What a test started beside the nodes (a simulated record), stopped after it. */
+  const cleanups: Array<() => Promise<void>> = [];
   beforeEach(() => { work = tempDir('passerelle-photo-in-'); });
   afterEach(async () => {
     await helper.unload();
+    for (const cleanup of cleanups.splice(0)) await cleanup();
     work.remove();
   });
 
@@ -90,12 +95,15 @@ describe('passerelle-photo-in node', function () {
 
   it('the simulator\'s photo reaches a real Orthanc through to-pacs: VL Photographic, its patient, study, region, and the JPEG as its fragment; the record is told the study', async () => {
     const dicomPort = await freePort();
+    const record = await new SimulatedRecord().start();
+    cleanups.push(() => record.stop());
     const { stored } = await load({}, [
+      { id: 'rec', type: 'passerelle-to-record', bus: 'bus', endpoint: `127.0.0.1:${record.port}`, charset: 'UNICODE UTF-8', format: 'v2.5-loinc', ackTimeout: 2, maxAttempts: 2, retryMax: 1, window: 1, wires: [[]] },
       { id: 'pacs', type: 'passerelle-to-pacs', bus: 'bus', pacs: `${orthanc.aeTitle}@127.0.0.1:${orthanc.dicomPort}`, callingAeTitle: 'PASSERELLE', timeout: 30, maxAttempts: 3, retryMax: 1, wires: [['deliveries']] },
       { id: 'deliveries', type: 'helper' },
       { id: 'in', type: 'passerelle-dicom-in', bus: 'bus', aeTitle: 'PASSERELLE', port: dicomPort, notify: true, quietPeriod: 1, wires: [[], ['told']] },
       { id: 'told', type: 'helper' },
-    ], [toPacsNode, dicomInNode]);
+    ], [toPacsNode, dicomInNode, toRecordNode]);
     const deliveries: DeliveryEvent[] = [];
     helper.getNode('deliveries').on('input', (msg: { payload: DeliveryEvent }) => deliveries.push(msg.payload));
     const told: Result[] = [];
@@ -144,6 +152,14 @@ describe('passerelle-photo-in node', function () {
     expect(result.patient!.identifiers).to.deep.equal(patientOf(published[0].message.patient).identifiers);
     expect(result.patient!.identifiers[0]).to.include({ value: '284037512345678', type: 'INS-NIR', authority: '1.2.250.1.213.1.4.8' });
     expect(result.encounter).to.deep.equal({ id: teleconsultation, location: 'Salle de téléconsultation 2' });
+    // The record's ORU, read by python3-hl7: the patient's INS, the teleconsultation in PV1-19, the study's UID in an OBX.
+    await waitUntil(() => record.received.length > 0, 20_000, () => 'the ORU at the record');
+    const oru = parseWithPython(record.received[0].bytes);
+    expect(pyComponents(oru, 'PID', 3)!.slice(0, 1)).to.deep.equal(['284037512345678']);
+    expect(pyComponents(oru, 'PID', 5)!.slice(0, 2)).to.deep.equal(['NOËL', 'Hélène']);
+    expect(pyComponents(oru, 'PV1', 19)![0]).to.equal(teleconsultation);
+    const obx = oru.segments.filter((seg) => seg.name === 'OBX').map((seg) => seg.fields[5]?.[0]?.[0]?.[0]);
+    expect(obx).to.include(event.study.instanceUid);
   });
 
   it('a dermatoscope\'s photo as Dermoscopic Photography (DMS), wired to to-pacs: Debian\'s Orthanc (1.10) takes the class', async () => {
