@@ -20,5 +20,5 @@ export { readJpeg, InvalidJpegError, type JpegInfo, type JpegProblem } from './j
 export { parsePhotoCompanion, InvalidPhotoError, PHOTO_SCHEMA, PHOTO_CONTENT_TYPE, REGION_NAMES, type PhotoCompanion, type CodedRegion } from './photo-contract';
 export { photoObject, pdfObject, cartObject, teleconsultationStudyUid, VL_PHOTOGRAPHIC, DERMOSCOPIC_PHOTOGRAPHY, ENCAPSULATED_PDF, JPEG_BASELINE, type BuiltObject, type PhotoOptions } from './photo';
 export { keepCartObject, cartAeTitle, type PhotoFileOptions, type KeptPhoto } from './photo-file';
-export { PhotoIntake, PhotoRefusedError, PHOTO_PAIRED_CONTENT_TYPE, type IntakeOutcome, type PhotoIntakeOptions } from './photo-intake';
+export { PhotoIntake, PhotoRefusedError, PHOTO_PAIRED_CONTENT_TYPE, type IntakeOutcome, type Orphan, type PhotoIntakeOptions } from './photo-intake';
 export { findPairs, readPair, settlePair, type FolderPair } from './photo-folder';

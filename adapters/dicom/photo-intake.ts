@@ -42,7 +42,22 @@ export class PhotoRefusedError extends Error {
 
 export type IntakeOutcome = { stored: JournaledEvent } | { waiting: 'companion' | 'bytes' };
 
-interface Half<T> { journalId: string; peer: string; value: T }
+interface Half<T> {
+  journalId: string;
+  peer: string;
+  value: T;
+  /** When it was journaled (ms): a half waiting too long for the other is reported, once. */
+  since: number;
+  reported?: boolean;
+}
+
+/** A half still waiting for the other after the delay given to orphans(). */
+export interface Orphan {
+  journalId: string;
+  peer: string;
+  waiting: 'companion' | 'bytes';
+  sinceMs: number;
+}
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const looksLikeJson = (bytes: Buffer) => /^\s*\{/.test(bytes.subarray(0, 64).toString('latin1'));
@@ -69,9 +84,9 @@ export class PhotoIntake {
         this.bytes.delete(sha);
       } else if (entry.status === 'accepted' && entry.contentType === PHOTO_CONTENT_TYPE) {
         const companion = JSON.parse(entry.raw.toString('utf8')) as PhotoCompanion;
-        if (companion.sha256) this.companions.set(companion.sha256.toLowerCase(), { journalId: entry.id, peer: entry.peer ?? '', value: companion });
+        if (companion.sha256) this.companions.set(companion.sha256.toLowerCase(), { journalId: entry.id, peer: entry.peer ?? '', value: companion, since: entry.receivedAt });
       } else if (entry.status === 'accepted' && BYTES_CONTENT_TYPES.includes(entry.contentType)) {
-        this.bytes.set(sha256(entry.raw), { journalId: entry.id, peer: entry.peer ?? '', value: entry.raw });
+        this.bytes.set(sha256(entry.raw), { journalId: entry.id, peer: entry.peer ?? '', value: entry.raw, since: entry.receivedAt });
       }
     }
     return [...this.companions.keys()].filter((sha) => this.bytes.has(sha));
@@ -99,7 +114,7 @@ export class PhotoIntake {
       }
       const sha = companion.sha256.toLowerCase();
       const journalId = store.journalInbound({ channel, peer, contentType: PHOTO_CONTENT_TYPE, raw: payload, status: 'accepted' });
-      const half = { journalId, peer, value: companion };
+      const half = { journalId, peer, value: companion, since: receivedAt.getTime() };
       this.companions.set(sha, half);
       const bytes = this.bytes.get(sha);
       return bytes ? this.pair(sha, half, bytes, receivedAt) : { waiting: 'bytes' };
@@ -110,7 +125,7 @@ export class PhotoIntake {
       throw this.refused(new InvalidJpegError('not-jpeg', 'the binary message is neither a JPEG (FF D8) nor a PDF (%PDF-), nor a JSON companion', 0), payload, 'application/octet-stream', peer);
     }
     const journalId = store.journalInbound({ channel, peer, contentType, raw: payload, status: 'accepted' });
-    const half = { journalId, peer, value: payload };
+    const half = { journalId, peer, value: payload, since: receivedAt.getTime() };
     this.bytes.set(sha, half);
     const companion = this.companions.get(sha);
     return companion ? this.pair(sha, companion, half, receivedAt) : { waiting: 'companion' };
@@ -134,8 +149,8 @@ export class PhotoIntake {
     }
     // Journaled before anything else, so a failure to write the file leaves them for the next try.
     const halves = store.transaction(() => ({
-      companion: { journalId: store.journalInbound({ channel, peer, contentType: PHOTO_CONTENT_TYPE, raw: companionRaw, status: 'accepted' }), peer, value: companion },
-      bytes: { journalId: store.journalInbound({ channel, peer, contentType: companion.contentType, raw: payload, status: 'accepted' }), peer, value: payload },
+      companion: { journalId: store.journalInbound({ channel, peer, contentType: PHOTO_CONTENT_TYPE, raw: companionRaw, status: 'accepted' }), peer, value: companion, since: receivedAt.getTime() },
+      bytes: { journalId: store.journalInbound({ channel, peer, contentType: companion.contentType, raw: payload, status: 'accepted' }), peer, value: payload, since: receivedAt.getTime() },
     }));
     return this.pair(sha, halves.companion, halves.bytes, receivedAt);
   }
@@ -163,6 +178,24 @@ export class PhotoIntake {
     });
     this.forget(sha);
     return { stored };
+  }
+
+  /**
+   * Halves waiting longer than `olderThanMs` and not reported yet (each is reported once). They
+   * stay pending: the other half may still come.
+   */
+  orphans(olderThanMs: number, now = Date.now()): Orphan[] {
+    const found: Orphan[] = [];
+    const look = (halves: Map<string, Half<unknown>>, waiting: Orphan['waiting']) => {
+      for (const half of halves.values()) {
+        if (half.reported || now - half.since < olderThanMs) continue;
+        half.reported = true;
+        found.push({ journalId: half.journalId, peer: half.peer, waiting, sinceMs: now - half.since });
+      }
+    };
+    look(this.companions, 'bytes');
+    look(this.bytes, 'companion');
+    return found;
   }
 
   private forget(sha: string): void {

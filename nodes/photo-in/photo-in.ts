@@ -36,6 +36,9 @@ interface PhotoInDef extends NodeDef {
 }
 
 const FOLDER_SCAN_MS = 2000;
+/** A half waiting this long for the other is reported (once); it stays pending. */
+const ORPHAN_AFTER_MS = 10 * 60_000;
+const ORPHAN_CHECK_MS = 30_000;
 
 /** Every cart's photo topic of a site. */
 export function photoFilter(site: string): string {
@@ -203,10 +206,21 @@ module.exports = function register(RED: NodeAPI): void {
     }
     const folderTimer = folder ? setInterval(scanFolder, FOLDER_SCAN_MS) : undefined;
     folderTimer?.unref();
+    // A companion whose bytes never came (or bytes without a companion): said, for a person to look at the journal entry.
+    const orphanTimer = setInterval(() => {
+      for (const orphan of intake.orphans(ORPHAN_AFTER_MS)) {
+        const key = orphan.waiting === 'bytes' ? 'passerelle-photo-in.errors.orphan-bytes' : 'passerelle-photo-in.errors.orphan-companion';
+        const text = RED._(key, { peer: orphan.peer, journalId: orphan.journalId, minutes: Math.round(orphan.sinceMs / 60_000) });
+        publish(errorTopic, { journalId: orphan.journalId, channel: orphan.peer, error: text, at: new Date().toISOString() });
+        node.error(text, { topic: errorTopic, payload: { journalId: orphan.journalId, error: text } });
+      }
+    }, ORPHAN_CHECK_MS);
+    orphanTimer.unref();
     scanFolder();
 
     node.on('close', (_removed: boolean, done: () => void) => {
       if (folderTimer) clearInterval(folderTimer);
+      clearInterval(orphanTimer);
       const closing = async () => {
         await scanning;
         await subscriptions?.close();

@@ -62,4 +62,18 @@ describe('photo intake (pairing, journal, restart)', () => {
     expect(rejected.map((e) => e.contentType).sort()).to.deep.equal([PHOTO_CONTENT_TYPE, 'image/jpeg']);
     expect(rejected.find((e) => e.contentType === 'image/jpeg')!.raw.equals(jpeg)).to.equal(true);
   });
+
+  it('reports a half that waits too long for the other, once, and still pairs it when the other comes', async () => {
+    const photos = intake();
+    const at = new Date('2026-11-23T09:30:00Z');
+    expect(await photos.fromMqtt(TOPIC, Buffer.from(JSON.stringify(companion())), at)).to.deep.equal({ waiting: 'bytes' });
+    expect(photos.orphans(10 * 60_000, at.getTime() + 9 * 60_000)).to.deep.equal([]);
+    const orphans = photos.orphans(10 * 60_000, at.getTime() + 11 * 60_000);
+    expect(orphans).to.have.length(1);
+    expect(orphans[0]).to.include({ waiting: 'bytes', peer: `mqtt:${TOPIC}`, sinceMs: 11 * 60_000 });
+    expect(photos.orphans(10 * 60_000, at.getTime() + 60 * 60_000), 'reported once').to.deep.equal([]);
+    const outcome = await photos.fromMqtt(TOPIC, jpeg, new Date(at.getTime() + 12 * 60_000));
+    expect('stored' in outcome).to.equal(true);
+    expect(photos.waiting).to.equal(0);
+  });
 });
