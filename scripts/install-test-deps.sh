@@ -11,7 +11,8 @@ packages=(
   openssl            # self-signed certificates for the TLS tests
   influxdb           # InfluxDB 1.x: the turnaround metrics and every dashboard query run against it
   chromium           # headless browser for the hub's pages (driven by playwright-core)
-  dcmtk              # DICOM tools no one here wrote: storescu, findscu, storescp (the speed reference)
+  dcmtk              # DICOM tools no one here wrote: storescu, findscu, storescp (the speed reference), dcmdump, dcm2pdf
+  libjpeg-turbo-progs # cjpeg: real baseline and progressive JPEGs for the cart photo tests (adapters/dicom/jpeg.ts, photo.ts)
   orthanc            # a real PACS for the forwarding tests
   python3 make g++   # better-sqlite3 builds from source when no prebuilt binary can be fetched
   poppler-utils      # pdftotext: reads back the GP report PDFs (adapters/gp/pdf) with a reader no one here wrote

@@ -2,12 +2,16 @@
  * A simulated telemedicine cart: teleconsultations of French patients whose vitals it publishes on
  * the hub's bus — as the cart contract (passerelle.vitals/1, .../cart/<cart>/vitals), as FHIR R4
  * Bundles (.../cart/<cart>/fhir), or as the raw characteristic bytes a BLE gateway relays
- * (passerelle.ble/1, .../ble/<gateway>/reading).
+ * (passerelle.ble/1, .../ble/<gateway>/reading); with --photo, each teleconsultation's photo (or
+ * PDF report) too: its passerelle.photo/1 companion, then its bytes, on .../cart/<cart>/photo.
  *
  *   npm run simulate -- cart --mqtt mqtt://127.0.0.1:1883 [--site demo-site --cart chariot-tlc-1]
  *                            [--count 3 --every 0] [--fhir] [--ble <gateway id>]
+ *                            [--photo ear.jpg --device otoscope --region tympanic-membrane --laterality left]
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { PhotoCompanion } from '../adapters/dicom/photo-contract';
 import { BusClient } from '../adapters/bus';
 import { bodySite, EUI64_SYSTEM, INS_OIDS, MDC_SYSTEM_URI, quantity, temperatureSite, ucumUnit, type CartMeasurement, type CartVitals } from '../adapters/vitals';
 
@@ -21,6 +25,11 @@ export interface CartSimulationOptions {
   fhir: boolean;
   /** Publish BLE gateway readings from this gateway instead. */
   bleGateway?: string;
+  /** A JPEG (or PDF) to send with each teleconsultation, as the cart's photo (report). */
+  photo?: string;
+  photoDevice?: 'otoscope' | 'dermatoscope' | 'camera';
+  region?: string;
+  laterality?: 'left' | 'right';
   username?: string;
   password?: string;
 }
@@ -132,16 +141,47 @@ export function simulatedBleReadings(v: CartVitals, receivedAt = new Date()): Ar
   }));
 }
 
+/** The companion of a teleconsultation's photo (or report): its patient, its cart, the bytes' SHA-256. */
+export function simulatedPhoto(v: CartVitals, bytes: Buffer, options: Pick<CartSimulationOptions, 'photoDevice' | 'region' | 'laterality'> = {}, at = new Date()): PhotoCompanion {
+  const pdf = bytes.subarray(0, 5).toString('latin1') === '%PDF-';
+  const kind = options.photoDevice ?? 'otoscope';
+  const companion: PhotoCompanion = {
+    schema: 'passerelle.photo/1',
+    id: randomUUID(),
+    contentType: pdf ? 'application/pdf' : 'image/jpeg',
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    cart: v.cart,
+    teleconsultation: v.teleconsultation,
+    patient: v.patient,
+    operator: v.operator,
+    takenAt: isoWithOffset(at),
+    device: pdf ? { kind: 'software', manufacturer: 'Passerelle', model: 'simulated cart' } : { kind, ...PHOTO_DEVICES[kind] },
+  };
+  if (!pdf) {
+    companion.region = options.region ?? (kind === 'otoscope' ? 'tympanic-membrane' : kind === 'dermatoscope' ? 'skin-of-forearm' : 'skin');
+    companion.laterality = options.laterality ?? (kind === 'camera' ? undefined : 'left');
+  }
+  if (companion.laterality === undefined) delete companion.laterality;
+  return companion;
+}
+
+const PHOTO_DEVICES = {
+  otoscope: { manufacturer: 'Firefly', model: 'DE500', serial: 'FF-DE500-118734' },
+  dermatoscope: { manufacturer: 'HEINE', model: 'DELTAone', serial: 'HD1-20931' },
+  camera: { manufacturer: 'Sony', model: 'DSC-RX0 II', serial: 'SY-55120' },
+};
+
 export interface PublishedVitals {
   topic: string;
   message: CartVitals;
-  payload: Record<string, unknown>;
+  payload: Record<string, unknown> | Buffer;
 }
 
 /** Publishes `count` teleconsultations (QoS 1) and returns what it published. */
 export async function runCart(options: CartSimulationOptions, log: (line: string) => void = () => undefined): Promise<PublishedVitals[]> {
   const client = await BusClient.connect({ url: options.mqtt, clientId: `passerelle-cart-sim-${options.cart}-${process.pid}`, username: options.username, password: options.password });
   const out: PublishedVitals[] = [];
+  const photo = options.photo ? readFileSync(options.photo) : undefined;
   try {
     for (let n = 0; n < options.count; n++) {
       if (n > 0 && options.everyMs > 0) await new Promise((r) => setTimeout(r, options.everyMs));
@@ -156,6 +196,15 @@ export async function runCart(options: CartSimulationOptions, log: (line: string
         await client.publish(topic, JSON.stringify(payload));
         out.push({ topic, message, payload });
         log(`published ${topic} (${message.teleconsultation.id}, ${message.measurements.length} measurements)`);
+      }
+      if (photo) {
+        // The companion first, then the bytes, on one topic (either order would do: they pair by SHA-256).
+        const topic = `${root}/cart/${options.cart}/photo`;
+        const companion = simulatedPhoto(message, photo, options);
+        await client.publish(topic, JSON.stringify(companion));
+        await client.publish(topic, photo);
+        out.push({ topic, message, payload: companion as unknown as Record<string, unknown> }, { topic, message, payload: photo });
+        log(`published ${topic} (${message.teleconsultation.id}, ${companion.contentType}, ${photo.length} bytes)`);
       }
     }
   } finally {

@@ -3,7 +3,7 @@
  *
  *   astm --tcp host:port | --serial <path> [--baud 9600 --data-bits 8 --parity none --stop-bits 1 --flow none]
  *        --file <capture> | --generate N   [--every ms]
- *   cart --mqtt mqtt://host:port [--site demo-site --cart chariot-tlc-1 --count N --every ms] [--fhir | --ble <gateway>]
+ *   cart --mqtt mqtt://host:port [--site demo-site --cart chariot-tlc-1 --count N --every ms] [--fhir | --ble <gateway>] [--photo <file>]
  *   poct1a --port N [--host …]
  *   modality --port 11112 [--host … --aet CT01 --called PASSERELLE --modality CT --date YYYYMMDD --images N | --files a.dcm,b.dcm --discontinue --no-mpps]
  *
@@ -72,6 +72,10 @@ export function cartOptions(args: string[]): CartSimulationOptions {
     everyMs: numberOption(o, 'every') ?? 0,
     fhir: o.has('fhir'),
     bleGateway: o.get('ble'),
+    photo: o.get('photo'),
+    photoDevice: o.get('device') as CartSimulationOptions['photoDevice'],
+    region: o.get('region'),
+    laterality: o.get('laterality') as CartSimulationOptions['laterality'],
     username: o.get('username'),
     password: o.get('password'),
   };
@@ -95,7 +99,7 @@ export const COMMANDS: Record<string, SimulatorCommand> = {
     run: simulateModality,
   },
   cart: {
-    usage: 'cart --mqtt mqtt://host:port [--site demo-site --cart chariot-tlc-1 --count N --every ms --username U --password P] [--fhir | --ble <gateway>]   (a telemedicine cart\'s vitals)',
+    usage: 'cart --mqtt mqtt://host:port [--site demo-site --cart chariot-tlc-1 --count N --every ms --username U --password P] [--fhir | --ble <gateway>] [--photo <file.jpg|file.pdf> --device otoscope|dermatoscope|camera --region tympanic-membrane --laterality left|right]   (a telemedicine cart\'s vitals, and a photo or report)',
     run: async (args) => {
       await runCart(cartOptions(args), (line) => console.log(line));
       return 0;

@@ -1,4 +1,4 @@
-/** DICOM: the Storage SCP (with the worklist and MPPS on its port), the header and its imaging event, the study's result for the record, and the C-STORE SCU that feeds the PACS. See docs/dicom.md. */
+/** DICOM: the Storage SCP (with the worklist and MPPS on its port), the header and its imaging event, the study's result for the record, the C-STORE SCU that feeds the PACS, and the objects the hub makes of carts' photos and reports. See docs/dicom.md. */
 export { StorageScp, type StorageScpOptions, type StoredObject, type RejectedObject, type AssociationEvent, type AssociationInfo } from './storage-scp';
 export { readObjectHeader, UnreadableObjectError, type ObjectHeader } from './header';
 export { buildImagingEvent, personName, type StoredContext } from './imaging-event';
@@ -20,3 +20,9 @@ export {
   StorageCommitter, applyCommitmentReport, readCommitmentReport, requestCommitment, failureReason, CommitmentReportError, CommitmentRequestError,
   STORAGE_COMMITMENT_PUSH, STORAGE_COMMITMENT_INSTANCE, COMMITMENT_REPORT_CONTENT_TYPE, type CommitmentEvent, type ReportContext, type CommitmentReport, type StorageCommitterOptions,
 } from './storage-commitment';
+export { readJpeg, InvalidJpegError, type JpegInfo, type JpegProblem } from './jpeg';
+export { parsePhotoCompanion, InvalidPhotoError, PHOTO_SCHEMA, PHOTO_CONTENT_TYPE, REGION_NAMES, type PhotoCompanion, type CodedRegion } from './photo-contract';
+export { photoObject, pdfObject, cartObject, teleconsultationStudyUid, VL_PHOTOGRAPHIC, DERMOSCOPIC_PHOTOGRAPHY, ENCAPSULATED_PDF, JPEG_BASELINE, type BuiltObject, type PhotoOptions } from './photo';
+export { keepCartObject, cartAeTitle, type PhotoFileOptions, type KeptPhoto } from './photo-file';
+export { PhotoIntake, PhotoRefusedError, PHOTO_PAIRED_CONTENT_TYPE, type IntakeOutcome, type Orphan, type PhotoIntakeOptions } from './photo-intake';
+export { findPairs, readPair, settlePair, type FolderPair } from './photo-folder';

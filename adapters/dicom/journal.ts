@@ -4,7 +4,7 @@
  * and, for a stored object, its imaging event to publish (the outbox), in the same commit.
  */
 import type { Store } from '../journal';
-import { topicFor, topicLevel, validateImagingEvent, type ImagingEvent } from '../model';
+import { topicFor, topicLevel, validateImagingEvent, type ImagingEvent, type Patient } from '../model';
 import { buildImagingEvent } from './imaging-event';
 import type { StudyDetails } from './mpps';
 import type { RejectedObject, StoredObject } from './storage-scp';
@@ -18,6 +18,8 @@ export interface JournalContext {
   timeZone: string;
   /** The <device> of the topic; absent: the calling AE title. */
   deviceId?: string;
+  /** For objects the hub made from a cart's input: its patient as the cart's vitals give it, its visit the teleconsultation. */
+  cart?: { patient: Patient; encounter: { id: string; location?: string } };
 }
 
 export interface JournaledEvent {
@@ -46,7 +48,7 @@ export function journalStored(store: Store, object: StoredObject, context: Journ
       status: 'accepted', publishTopic: topic, resultId: event.id,
     });
     // The study's progress towards the record's notification (study-result.ts).
-    store.imaging().noteImage({ studyInstanceUid: event.study.instanceUid, deviceId, accessionNumber: event.accessionNumber, details: studyDetailsOf(event, journalId) }, object.receivedAt.getTime());
+    store.imaging().noteImage({ studyInstanceUid: event.study.instanceUid, deviceId, accessionNumber: event.accessionNumber, details: studyDetailsOf(event, journalId, context.cart) }, object.receivedAt.getTime());
     return { topic, event, journalId };
   });
 }
@@ -57,9 +59,16 @@ export function journalRejected(store: Store, object: RejectedObject, channel: s
   return store.journalInbound({ channel, peer: `${object.callingAeTitle}@${object.peer}`, contentType: DICOM_FILE_CONTENT_TYPE, raw, status: 'rejected', error: object.reason });
 }
 
-function studyDetailsOf(event: ImagingEvent, journalId: string): StudyDetails {
+function studyDetailsOf(event: ImagingEvent, journalId: string, cart: JournalContext['cart']): StudyDetails {
   const details: StudyDetails = { received: event.times.received, journalId };
-  if (event.patient) details.patient = { ...event.patient, sex: event.patient.sex === 'U' ? undefined : event.patient.sex };
+  if (cart) {
+    // The same identifiers (INS with its type and authority) as the teleconsultation's vitals.
+    const { identifiers, name, birthDate, sex } = cart.patient;
+    details.patient = { identifiers, ...(name ? { name } : {}), ...(birthDate ? { birthDate } : {}), ...(sex && sex !== 'U' ? { sex } : {}) };
+    details.patientFromDevice = true;
+    details.encounter = cart.encounter;
+  }
+  if (event.patient && !cart) details.patient = { ...event.patient, sex: event.patient.sex === 'U' ? undefined : event.patient.sex };
   if (event.modality) details.modality = event.modality;
   if (event.source.manufacturer) details.manufacturer = event.source.manufacturer;
   if (event.source.model) details.model = event.source.model;

@@ -124,6 +124,10 @@ export interface StudyDetails {
   ended?: string;
   received: string;
   journalId?: string;
+  /** The patient came from a device that knows them (a cart's INS or local id): the result is matched by it. */
+  patientFromDevice?: boolean;
+  /** The visit the study belongs to (a cart's teleconsultation): PV1 of the record's message. */
+  encounter?: { id: string; location?: string };
 }
 
 function studyDetailsOf(event: ProcedureEvent): StudyDetails {

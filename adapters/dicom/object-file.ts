@@ -6,8 +6,8 @@
  * survives a power cut; unsynced it survives the process, like the journal's default durability).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { link, mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { metaHeader, type MetaInformation } from './part10';
 
@@ -109,4 +109,30 @@ function sliceFrom(buffers: Buffer[], offset: number): Buffer[] {
     skip = 0;
   }
   return out;
+}
+
+/**
+ * Gives the finished temporary file its name, <base>.dcm, or <base>-2.dcm... when an object with
+ * that UID was already received (link() never replaces a file), then makes the name durable
+ * (the directory fsynced) unless `sync` is false.
+ */
+export async function placeWithoutOverwrite(tempPath: string, base: string, sync = true): Promise<string> {
+  for (let n = 1; ; n++) {
+    const path = `${base}${n === 1 ? '' : `-${n}`}.dcm`;
+    try {
+      await link(tempPath, path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw err;
+    }
+    await unlink(tempPath);
+    if (!sync) return path;
+    const dir = await open(dirname(path), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+    return path;
+  }
 }

@@ -4,6 +4,7 @@
  * it, so the hub writes it in front of the streamed bytes; the PACS forwarder reads it to find the
  * transfer syntax and where the dataset starts.
  */
+import { element as encode } from './dataset-writer';
 
 /** A UUID-derived UID (2.25, ISO/IEC 9834-8): needs no registered root. */
 export const IMPLEMENTATION_CLASS_UID = '2.25.184966351152308896396295049854759200054';
@@ -19,20 +20,8 @@ export interface MetaInformation {
   sourceAeTitle?: string;
 }
 
-/** One explicit-VR little-endian element; UI values are padded with NUL, others with a space. */
-function element(group: number, elementNo: number, vr: string, value: Buffer): Buffer {
-  const padded = value.length % 2 === 0 ? value : Buffer.concat([value, Buffer.from([vr === 'UI' || vr === 'OB' ? 0 : 0x20])]);
-  const long = vr === 'OB' || vr === 'UN' || vr === 'SQ' || vr === 'UT';
-  const header = Buffer.alloc(long ? 12 : 8);
-  header.writeUInt16LE(group, 0);
-  header.writeUInt16LE(elementNo, 2);
-  header.write(vr, 4, 'latin1');
-  if (long) header.writeUInt32LE(padded.length, 8);
-  else header.writeUInt16LE(padded.length, 6);
-  return Buffer.concat([header, padded]);
-}
-
 const text = (value: string) => Buffer.from(value, 'latin1');
+const element = (group: number, elementNo: number, vr: string, value: Buffer) => encode(((group << 16) | elementNo) >>> 0, vr, value).bytes;
 
 /** The bytes that go in front of the dataset: preamble, DICM and group 0002. */
 export function metaHeader(meta: MetaInformation): Buffer {

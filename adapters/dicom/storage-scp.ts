@@ -7,13 +7,13 @@
  * status; the modality keeps its copy and may send again.
  */
 import { EventEmitter } from 'node:events';
-import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, rename, unlink } from 'node:fs/promises';
 import { createServer as createTcpServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Dataset, Scp, constants, log, responses, type association, type requests } from 'dcmjs-dimse';
-import { ObjectFile } from './object-file';
+import { ObjectFile, placeWithoutOverwrite } from './object-file';
 import { readObjectHeader, UnreadableObjectError, type ObjectHeader } from './header';
 import { chooseTransferSyntax, isUid, uuidUid, STORAGE_CLASSES, VERIFICATION, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from './uids';
 import { MODALITY_WORKLIST_FIND, type NaturalDataset } from './worklist';
@@ -439,29 +439,4 @@ class MismatchError extends Error {}
 /** A sink for bytes refused before they end: nothing written, nothing kept. */
 function discard(): Writable {
   return new Writable({ write: (_chunk, _enc, cb) => cb() });
-}
-
-/**
- * Gives the finished temporary file its name, <base>.dcm, or <base>-2.dcm... when an object with
- * that UID was already received (link() never replaces a file), then makes the name durable.
- */
-async function placeWithoutOverwrite(tempPath: string, base: string, sync: boolean): Promise<string> {
-  for (let n = 1; ; n++) {
-    const path = `${base}${n === 1 ? '' : `-${n}`}.dcm`;
-    try {
-      await link(tempPath, path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw err;
-    }
-    await unlink(tempPath);
-    if (!sync) return path;
-    const dir = await open(dirname(path), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
-    return path;
-  }
 }

@@ -67,9 +67,13 @@ export function studyResult(study: ImagingStudy, order: ImagingOrder | undefined
   };
   if (details.manufacturer) result.source.manufacturer = details.manufacturer;
   if (details.model) result.source.model = details.model;
-  // The order's patient is the record's own; without an order the modality's is held until assigned.
+  // The order's patient is the record's own; a cart's is identified (INS or local id) as for its vitals;
+  // without either, the modality's is held until assigned.
   if (order) result.patient = { ...order.patient, matched: true, matchedBy: 'order' };
-  else if (details.patient && details.patient.identifiers.length > 0) result.patient = { ...details.patient, matched: false };
+  else if (details.patient && details.patient.identifiers.length > 0) {
+    result.patient = details.patientFromDevice ? { ...details.patient, matched: true, matchedBy: 'device' } : { ...details.patient, matched: false };
+  }
+  if (details.encounter) result.encounter = { ...details.encounter };
   const numbers: NonNullable<Result['order']> = {};
   if (order?.placerNumber) numbers.placerNumber = order.placerNumber;
   if (order?.fillerNumber) numbers.fillerNumber = order.fillerNumber;

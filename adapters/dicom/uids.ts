@@ -4,7 +4,7 @@
  * header it can read (little endian, explicit or implicit, or deflated) can be stored.
  */
 
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 export const VERIFICATION = '1.2.840.10008.1.1';
 export const APPLICATION_CONTEXT = '1.2.840.10008.3.1.1.1';
@@ -27,6 +27,7 @@ export const STORAGE_CLASSES: Readonly<Record<string, string>> = {
   '1.2.840.10008.5.1.4.1.1.7.3': 'Multi-frame Grayscale Word Secondary Capture Image Storage',
   '1.2.840.10008.5.1.4.1.1.7.4': 'Multi-frame True Color Secondary Capture Image Storage',
   '1.2.840.10008.5.1.4.1.1.77.1.4': 'VL Photographic Image Storage',
+  '1.2.840.10008.5.1.4.1.1.77.1.7': 'Dermoscopic Photography Image Storage',
   '1.2.840.10008.5.1.4.1.1.104.1': 'Encapsulated PDF Storage',
   '1.2.840.10008.5.1.4.1.1.88.11': 'Basic Text SR Storage',
   '1.2.840.10008.5.1.4.1.1.88.22': 'Enhanced SR Storage',
@@ -65,9 +66,28 @@ export function isUid(value: string): boolean {
   return value.length <= 64 && UID_PATTERN.test(value);
 }
 
+/** A UUID as a UID under 2.25 (ISO/IEC 9834-8): its 128 bits as one decimal number. */
+function uidOfUuid(uuid: string): string {
+  return `2.25.${BigInt(`0x${uuid.replace(/-/g, '')}`).toString()}`;
+}
+
 /** A UUID-derived UID (2.25, ISO/IEC 9834-8): unique with no registered root. */
 export function uuidUid(): string {
-  return `2.25.${BigInt(`0x${randomUUID().replace(/-/g, '')}`).toString()}`;
+  return uidOfUuid(randomUUID());
+}
+
+/** The hub's namespace for name-based UIDs (a random UUID drawn once). */
+const PASSERELLE_NAMESPACE = Buffer.from('5b0e3c1e9d2a4f6b8c7d1e2f3a4b5c6d', 'hex');
+
+/**
+ * The same UID for the same name, every time and on every hub: a name-based (SHA-1, version 5)
+ * UUID (RFC 4122 4.3) under the hub's namespace, as a 2.25 UID. E.g. a teleconsultation's study.
+ */
+export function nameUid(name: string): string {
+  const hash = createHash('sha1').update(PASSERELLE_NAMESPACE).update(name, 'utf8').digest().subarray(0, 16);
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  return uidOfUuid(hash.toString('hex'));
 }
 
 /** The transfer syntax to accept among those proposed (the proposer's order), or undefined. */

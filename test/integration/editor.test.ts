@@ -51,9 +51,9 @@ describe('the Passerelle node dialogs in the Node-RED editor (headless Chromium)
     const types = await page.evaluate(() => {
       const RED = (window as unknown as { RED: { nodes: { getType(t: string): unknown } } }).RED;
       return ['passerelle-bus', 'passerelle-to-record', 'passerelle-hl7-in', 'passerelle-astm-in', 'passerelle-poct1a-in', 'passerelle-influx-out',
-        'passerelle-dicom-in', 'passerelle-to-pacs', 'passerelle-imaging-order', 'passerelle-vitals-in'].filter((t) => !!RED.nodes.getType(t));
+        'passerelle-dicom-in', 'passerelle-to-pacs', 'passerelle-imaging-order', 'passerelle-vitals-in', 'passerelle-photo-in'].filter((t) => !!RED.nodes.getType(t));
     });
-    expect(types).to.have.length(10);
+    expect(types).to.have.length(11);
     expect(pageErrors).to.deep.equal([]);
   });
 
@@ -82,6 +82,11 @@ describe('the Passerelle node dialogs in the Node-RED editor (headless Chromium)
     expect(await validate('passerelle-poct1a-in', 'idleTimeout', '-1')).to.be.a('string');
     expect(await validate('passerelle-poct1a-in', 'deviceId', '', { deviceIdFrom: 'hel' })).to.equal(true);
     expect(await validate('passerelle-poct1a-in', 'deviceId', '', { deviceIdFrom: 'prefix' })).to.be.a('string');
+    expect(await validate('passerelle-photo-in', 'folder', '')).to.equal(true);
+    expect(await validate('passerelle-photo-in', 'folder', '${PHOTO_FOLDER}')).to.equal(true);
+    expect(await validate('passerelle-photo-in', 'folder', 'photos')).to.equal('An absolute path (/srv/passerelle/photos), ${VARIABLE}, or empty for no folder.');
+    expect(await validate('passerelle-photo-in', 'aeTitle', '${DICOM_AET}')).to.equal(true);
+    expect(await validate('passerelle-photo-in', 'aeTitle', 'A\\B')).to.equal('1 to 16 characters, no backslash, or ${DICOM_AET}.');
   });
 
   it('opens the HL7 in dialog of the site flow with its reachability tip following the address', async () => {

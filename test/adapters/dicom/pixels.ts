@@ -17,3 +17,12 @@ export function pixelDataOf(bytes: Buffer): Buffer {
 export function pixelDataOfFile(path: string): Buffer {
   return pixelDataOf(readFileSync(path));
 }
+
+/** The fragments of encapsulated pixel data, each as stored (the Basic Offset Table not included). */
+export function fragmentsOf(bytes: Buffer): Buffer[] {
+  const dataSet = dicomParser.parseDicom(bytes);
+  const parsed = Buffer.from(dataSet.byteArray.buffer, dataSet.byteArray.byteOffset, dataSet.byteArray.byteLength);
+  const element = dataSet.elements.x7fe00010;
+  if (!element?.fragments) throw new Error('no encapsulated pixel data');
+  return element.fragments.map((f) => Buffer.from(parsed.subarray(f.position, f.position + f.length)));
+}
