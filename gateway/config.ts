@@ -32,6 +32,8 @@ export interface HubConfig {
   influx: { url?: string; database: string; retention: string; credentials?: { username: string; password: string } };
   /** Imaging (issue 5): the site flow's DICOM port (storage, worklist, MPPS), the PACS, the record's link. */
   dicom: { port: number; aeTitle: string; pacs?: { aeTitle: string; host: string; port: number }; commitment: boolean; viewerUrl?: string; quietSeconds: number };
+  /** A folder the site flow's "photo in" watches for carts' photos and reports (absolute); unset: MQTT and the input only. */
+  photoFolder?: string;
   flowFile: string;
   retention: { maxAgeDays: number; maxMegabytes: number };
   durability: 'process-crash' | 'power-loss';
@@ -194,6 +196,7 @@ export function readConfig(env: Env = process.env, cwd = process.cwd()): HubConf
     poct1aPort: integer(env, 'POCT1A_PORT', 5200),
     influx: influxConfig(env),
     dicom: dicomConfig(env),
+    photoFolder: env.PHOTO_FOLDER ? resolve(cwd, env.PHOTO_FOLDER) : undefined,
     flowFile: resolve(cwd, env.PASSERELLE_FLOW_FILE || resolve(__dirname, '..', '..', 'flows', 'site.json')),
     retention: {
       maxAgeDays: integer(env, 'PASSERELLE_RETENTION_DAYS', 90, 1, 3650),

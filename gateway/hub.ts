@@ -76,6 +76,7 @@ function exportFlowEnvironment(config: HubConfig): void {
   process.env.PACS_COMMITMENT = String(config.dicom.commitment);
   process.env.IMAGING_VIEWER_URL = config.dicom.viewerUrl ?? '';
   process.env.IMAGING_QUIET_SECONDS = String(config.dicom.quietSeconds);
+  process.env.PHOTO_FOLDER = config.photoFolder ?? '';
   // Read by that node when its credentials are "the hub's" (Node-RED substitutes no variable in credentials).
   if (config.influx.credentials) {
     process.env.INFLUX_USERNAME = config.influx.credentials.username;

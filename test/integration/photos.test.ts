@@ -1,6 +1,5 @@
 /**
- * Cart photos through the running hub: the site flow with its "photo in" node (added here as the
- * lead engineer is asked to add it to flows/site.json, when it is not there yet), a real Orthanc
+ * Cart photos through the running hub: the site flow with its "photo in" node, a real Orthanc
  * as PACS_DICOM, the simulated record as EHR_MLLP. A photo published with mosquitto_pub (the
  * documented example companion, then the JPEG made by cjpeg) and one from the cart simulator are
  * found in Orthanc as VL Photographic instances with the right patient, study, region and pixel
@@ -26,12 +25,6 @@ import { parseWithPython, pyComponents } from '../support/python-hl7';
 const ROOT = resolve(__dirname, '..', '..', '..');
 const run = promisify(execFile);
 
-/** The site flow's photo node, as proposed for flows/site.json. */
-export const SITE_PHOTO_NODE = {
-  id: 'site-photo-in', type: 'passerelle-photo-in', z: 'site-tab', name: 'carts (photos and reports)', bus: 'site-bus',
-  mqtt: true, folder: '${PHOTO_FOLDER}', aeTitle: '${DICOM_AET}', dermoscopy: 'XC', x: 200, y: 740, wires: [[]],
-};
-
 describe('cart photos through the running hub to the PACS and the record', function () {
   this.timeout(120_000);
   let data: ReturnType<typeof tempDir>;
@@ -44,11 +37,8 @@ describe('cart photos through the running hub to the PACS and the record', funct
     data = tempDir();
     record = await new SimulatedRecord().start();
     orthanc = await startOrthanc();
-    const flow = JSON.parse(readFileSync(join(ROOT, 'flows', 'site.json'), 'utf8')) as Array<{ type: string }>;
-    const flowFile = join(data.dir, 'site.json');
-    writeFileSync(flowFile, JSON.stringify(flow.some((n) => n.type === 'passerelle-photo-in') ? flow : [...flow, SITE_PHOTO_NODE]));
     hub = await startHubProcess(join(data.dir, 'hub'), {
-      PASSERELLE_FLOW_FILE: flowFile, EHR_MLLP: `127.0.0.1:${record.port}`, PACS_DICOM: `${orthanc.aeTitle}@127.0.0.1:${orthanc.dicomPort}`,
+      EHR_MLLP: `127.0.0.1:${record.port}`, PACS_DICOM: `${orthanc.aeTitle}@127.0.0.1:${orthanc.dicomPort}`,
       IMAGING_QUIET_SECONDS: '1', PHOTO_FOLDER: join(data.dir, 'photos'),
     });
     await waitUntil(async () => (await fetch(`${hub.url}/passerelle/api/health`)).status === 200, 30_000, () => `flows running:\n${hub.output()}`);
