@@ -16,6 +16,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { LADS_NAMESPACE, DI_NAMESPACE, DI_DEVICE_SET } from '../adapters/opcua/lads/names';
+import { restoreOpensslConf } from '../adapters/opcua/openssl-env';
 
 /** One measured value of a simulated result. */
 export interface SimulatedValue {
@@ -74,6 +75,7 @@ export class SimulatedInstrument {
   private own?: Namespace;
   private ladsIndex = 0;
   private resultSet?: UAObject;
+  private resultSetVersion?: UAVariable;
   private plain = new Map<string, UAVariable>();
   private deviceState?: UAVariable;
   private unitState?: UAVariable;
@@ -110,10 +112,10 @@ export class SimulatedInstrument {
       userCertificateManager: pki('users'),
       disableDiscovery: true,
     });
-    await server.initialize();
+    await server.initialize().finally(restoreOpensslConf);
     this.server = server;
     this.build(server.engine.addressSpace!);
-    await server.start();
+    await server.start().finally(restoreOpensslConf);
     if (this.options.port === 0) this.options.port = server.endpoints[0].port;
     return this;
   }
@@ -139,7 +141,7 @@ export class SimulatedInstrument {
     const deviceType = addressSpace.findObjectType('LADSDeviceType', this.ladsIndex)!;
     const device = deviceType.instantiate({ browseName: { name: 'Analyser', namespaceIndex: own.index }, nodeId: 's=Analyser', organizedBy: deviceSet, optionals: [] });
     for (const [name, value] of [['Manufacturer', 'Passerelle'], ['Model', 'LADS simulator'], ['SerialNumber', 'SIM-0001'], ['SoftwareRevision', '1.0']] as const) {
-      const property = device.getChildByName(name, diIndex) as UAVariable | null;
+      const property = (device.getChildByName('Identification', diIndex) as UAObject).getChildByName(name, diIndex) as UAVariable | null;
       property?.setValueFromSource(name === 'Manufacturer' || name === 'Model'
         ? { dataType: DataType.LocalizedText, value: coerceLocalizedText(value) }
         : { dataType: DataType.String, value });
@@ -153,6 +155,8 @@ export class SimulatedInstrument {
     this.setState(this.unitState, 'Stopped');
     const programs = unit.getChildByName('ProgramManager', this.ladsIndex) as UAObject;
     this.resultSet = programs.getChildByName('ResultSet', this.ladsIndex) as UAObject;
+    // NodeVersion (optional on ResultSetType): changed at each new result, the standard hint that children changed.
+    this.resultSetVersion = own.addVariable({ propertyOf: this.resultSet, browseName: { name: 'NodeVersion', namespaceIndex: 0 }, dataType: 'String', nodeId: 's=Analyser.Photometer.ResultSet.NodeVersion' });
     for (const result of this.results) this.addResultNode(result);
   }
 
@@ -200,6 +204,7 @@ export class SimulatedInstrument {
     }
     // Stopped last: a result is complete once it has its end time (what the follower waits for).
     set('Stopped', { dataType: DataType.DateTime, value: result.stopped });
+    this.resultSetVersion?.setValueFromSource({ dataType: DataType.String, value: String(this.results.indexOf(result) + 1) });
   }
 
   /** Runs a program and publishes its result: the functional unit runs, the result appears, the unit stops. */

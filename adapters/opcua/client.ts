@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { restoreOpensslConf } from './openssl-env';
 import {
   MessageSecurityMode, OPCUACertificateManager, OPCUAClient, SecurityPolicy, UserTokenType,
   type ClientSession, type UserIdentityInfo,
@@ -123,6 +124,7 @@ export class OpcuaConnection extends EventEmitter {
   }
 
   private setState(event: StateEvent): void {
+    restoreOpensslConf();
     this.stateNow = event.state;
     this.emit('state', event);
   }
@@ -170,9 +172,13 @@ export class OpcuaConnection extends EventEmitter {
     };
     client.on('connection_reestablished', restored);
     this.setState({ state: 'connecting' });
-    await client.connect(options.endpointUrl);
+    try {
+      await client.connect(options.endpointUrl);
+    } finally {
+      restoreOpensslConf();
+    }
     if (this.closing) return;
-    const session = await client.createSession(identity);
+    const session = await client.createSession(identity).finally(restoreOpensslConf);
     session.on('session_restored', restored);
     this.current = session;
     if (this.closing) return;

@@ -17,13 +17,15 @@ import { plainDataValue, plainVariant } from '../values';
 import { resolveNodeRef, VariableWatch, type VariableChange } from '../watch';
 import type { LadsFile, LadsResultSnapshot, LadsSample, LadsVariable } from './mapping';
 import { SNAPSHOT_SCHEMA } from './mapping';
-import { CURRENT_STATE, DI_DEVICE_SET, DI_IDENTIFICATION, DI_NAMESPACE, ENGINEERING_UNITS, LADS, LADS_NAMESPACE } from './names';
+import { CURRENT_STATE, DI_DEVICE_SET, DI_IDENTIFICATION, IDENTIFICATION, DI_NAMESPACE, ENGINEERING_UNITS, LADS, LADS_NAMESPACE, NODE_VERSION } from './names';
 
 export interface LadsFunctionalUnit {
   nodeId: string;
   name: string;
   stateNodeId?: string;
   resultSetNodeId?: string;
+  /** The ResultSet's NodeVersion, when the server keeps one. */
+  resultSetVersionNodeId?: string;
 }
 
 export interface LadsDevice {
@@ -126,13 +128,19 @@ export class LadsFollower extends EventEmitter {
     }
     await this.watch?.close();
     const device = this.device;
+    const versions = new Set(device.functionalUnits.flatMap((u) => (u.resultSetVersionNodeId ? [u.resultSetVersionNodeId] : [])));
     const variables = [
       ...(device.deviceStateNodeId ? [{ nodeId: device.deviceStateNodeId, name: 'device' }] : []),
       ...device.functionalUnits.filter((u) => u.stateNodeId).map((u) => ({ nodeId: u.stateNodeId!, name: u.name })),
+      ...[...versions].map((nodeId) => ({ nodeId, name: NODE_VERSION })),
     ];
     const watch = new VariableWatch(this.connection, variables, { samplingIntervalMs: 100, publishingIntervalMs: 200 });
     watch.on('change', (change: VariableChange) => {
-      const scope = change.name === 'device' && change.nodeId === device.deviceStateNodeId ? 'device' : 'functional-unit';
+      if (versions.has(change.nodeId)) {
+        void this.scan();
+        return;
+      }
+      const scope = change.nodeId === device.deviceStateNodeId ? 'device' : 'functional-unit';
       this.emit('state', { scope, name: change.name, state: typeof change.value === 'string' ? change.value : JSON.stringify(change.value), at: change.sourceTimestamp } satisfies LadsStateChange);
       if (scope === 'functional-unit') void this.scan();
     });
@@ -171,10 +179,15 @@ export class LadsFollower extends EventEmitter {
       deviceName = found.ref.browseName.name ?? deviceId;
       deviceChildren = found.children;
     }
-    const identification = Object.entries(DI_IDENTIFICATION).map(([key, name]) => [key, idOf(child(deviceChildren, name, di))] as const);
-    const values = await session.read(identification.filter(([, id]) => id).map(([, id]) => ({ nodeId: id!, attributeId: AttributeIds.Value })));
+    // DI properties on the device itself, or (LADS, Machinery) in its Identification object.
+    const identificationObject = idOf(child(deviceChildren, IDENTIFICATION, di));
+    const identificationChildren = identificationObject ? await browseChildren(session, identificationObject) : [];
+    const identification = Object.entries(DI_IDENTIFICATION)
+      .map(([key, name]) => [key, idOf(child(deviceChildren, name, di) ?? child(identificationChildren, name, di))] as const)
+      .filter(([, id]) => id);
+    const values = identification.length > 0 ? await session.read(identification.map(([, id]) => ({ nodeId: id!, attributeId: AttributeIds.Value }))) : [];
     const info: Record<string, string> = {};
-    identification.filter(([, id]) => id).forEach(([key], i) => {
+    identification.forEach(([key], i) => {
       const v = plainVariant(values[i].value).value;
       if (typeof v === 'string' && v.trim() !== '') info[key] = v.trim();
     });
@@ -188,7 +201,11 @@ export class LadsFollower extends EventEmitter {
       const stateNodeId = stateObject ? idOf(child(await browseChildren(session, stateObject), CURRENT_STATE, 0)) : undefined;
       const programs = idOf(child(children, LADS.programManager, lads));
       const resultSetNodeId = programs ? idOf(child(await browseChildren(session, programs), LADS.resultSet, lads)) : undefined;
-      functionalUnits.push({ nodeId: ref.nodeId.toString(), name: ref.browseName.name ?? ref.nodeId.toString(), ...(stateNodeId ? { stateNodeId } : {}), ...(resultSetNodeId ? { resultSetNodeId } : {}) });
+      const resultSetVersionNodeId = resultSetNodeId ? idOf(child(await browseChildren(session, resultSetNodeId), NODE_VERSION, 0)) : undefined;
+      functionalUnits.push({
+        nodeId: ref.nodeId.toString(), name: ref.browseName.name ?? ref.nodeId.toString(),
+        ...(stateNodeId ? { stateNodeId } : {}), ...(resultSetNodeId ? { resultSetNodeId } : {}), ...(resultSetVersionNodeId ? { resultSetVersionNodeId } : {}),
+      });
     }
     return { nodeId: deviceId, name: deviceName, ...info, ...(deviceStateNodeId ? { deviceStateNodeId } : {}), functionalUnits };
   }

@@ -40,10 +40,18 @@ export const LADS = {
   sample: { sampleId: 'sampleId', containerId: 'containerId', position: 'position', customData: 'customData' },
 } as const;
 
-/** DI identification properties read from the device (DI namespace). */
-export const DI_IDENTIFICATION = { manufacturer: 'Manufacturer', model: 'Model', serial: 'SerialNumber', software: 'SoftwareRevision' } as const;
+/** The device's identification object (DI namespace; a Machinery MachineIdentificationType in LADS). */
+export const IDENTIFICATION = 'Identification';
+/** DI identification properties read from the device or its Identification object (DI namespace). */
+export const DI_IDENTIFICATION = { manufacturer: 'Manufacturer', model: 'Model', serial: 'SerialNumber', softwareVersion: 'SoftwareRevision' } as const;
 
 /** The state machines' CurrentState variable (namespace 0). */
 export const CURRENT_STATE = 'CurrentState';
+/**
+ * The optional NodeVersion property (namespace 0) of a ResultSet: OPC UA's way of saying that a
+ * node's children changed (Part 3 §5.5.3). Watched when the server has it; the follower also
+ * reads the ResultSet when a functional unit changes state and every poll interval.
+ */
+export const NODE_VERSION = 'NodeVersion';
 /** A variable's engineering units property (namespace 0, EUInformation). */
 export const ENGINEERING_UNITS = 'EngineeringUnits';
