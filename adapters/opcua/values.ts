@@ -32,11 +32,13 @@ export function plainScalar(value: unknown, dataType: DataType): PlainValue {
     const n = high * 2 ** 32 + low;
     return Number.isSafeInteger(n) ? n : `${high}:${low}`;
   }
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string') return value;
+  // JSON has no NaN or Infinity: kept as their text rather than turned into null.
+  if (typeof value === 'number') return Number.isFinite(value) ? value + 0 : String(value); // + 0: JSON has no -0
+  if (typeof value === 'boolean' || typeof value === 'string') return value;
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
   if (Buffer.isBuffer(value)) return value.toString('base64');
-  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>);
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>).map((n) => plainScalar(n, dataType));
   if (Array.isArray(value)) return value.map((v) => plainScalar(v, dataType));
   const o = value as { text?: unknown; name?: unknown; toString(): string; toJSON?: () => unknown };
   if (dataType === DataType.LocalizedText) return typeof o.text === 'string' ? o.text : null;
@@ -49,7 +51,7 @@ export function plainScalar(value: unknown, dataType: DataType): PlainValue {
 export function plainVariant(variant: Variant | undefined): { value: PlainValue; dataType: string } {
   if (!variant || variant.dataType === DataType.Null) return { value: null, dataType: 'Null' };
   const value = variant.arrayType !== undefined && variant.arrayType !== 0 && variant.value
-    ? Array.from(variant.value as ArrayLike<unknown>).map((v) => plainScalar(v, variant.dataType))
+    ? Array.from(variant.value as ArrayLike<unknown>).map((v) => plainScalar(v, variant.dataType) as PlainValue)
     : plainScalar(variant.value, variant.dataType);
   return { value, dataType: DataType[variant.dataType] ?? String(variant.dataType) };
 }
