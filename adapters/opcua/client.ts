@@ -3,7 +3,8 @@
  * strategy retries with back-off (forever), and its session repair re-activates the session or,
  * when the server restarted, creates a new one and re-creates the subscriptions and their
  * monitored items. What the connection goes through is said with `state` events:
- * connecting → connected → lost → reconnecting (each attempt) → connected … → closed.
+ * connecting → connected → lost → reconnecting (each attempt) → connected … → closed; `failed`
+ * when the server refuses the session (a wrong password, a certificate it does not trust).
  */
 import { EventEmitter } from 'node:events';
 import { X509Certificate } from 'node:crypto';
@@ -45,7 +46,8 @@ export interface OpcuaClientOptions {
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
 }
 
-export type ConnectionState = 'connecting' | 'connected' | 'lost' | 'reconnecting' | 'closed';
+/** `failed`: the server answered but refused the session (identity, security): not retried until restarted. */
+export type ConnectionState = 'connecting' | 'connected' | 'lost' | 'reconnecting' | 'failed' | 'closed';
 
 export interface StateEvent {
   state: ConnectionState;
@@ -131,7 +133,10 @@ export class OpcuaConnection extends EventEmitter {
 
   /** Connects (retrying until the server answers) and opens the session; resolves once connected. */
   start(): Promise<void> {
-    this.started ??= this.run();
+    this.started ??= this.run().catch((err: Error) => {
+      if (!this.closing) this.setState({ state: 'failed', error: err });
+      throw err;
+    });
     return this.started;
   }
 
