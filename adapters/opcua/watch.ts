@@ -85,7 +85,7 @@ export class VariableWatch extends EventEmitter {
     try {
       subscription = await this.subscribe(session);
     } catch (err) {
-      this.emit('error', new Error(`subscription on ${this.connection.options.endpointUrl}: ${(err as Error).message}`));
+      if (!this.closed) this.emit('error', new Error(`subscription on ${this.connection.options.endpointUrl}: ${(err as Error).message}`));
       return;
     }
     if (this.closed) {
@@ -109,9 +109,14 @@ export class VariableWatch extends EventEmitter {
       publishingEnabled: true,
       priority: 10,
     });
+    // node-opcua emits 'error' when the session went before the subscription was made (a close, a lost line).
     await new Promise<void>((resolve, reject) => {
       subscription.once('started', () => resolve());
+      subscription.once('error', reject);
       subscription.once('internal_error', reject);
+    });
+    subscription.on('error', (err: Error) => {
+      if (!this.closed) this.emit('error', new Error(`subscription on ${this.connection.options.endpointUrl}: ${err.message}`));
     });
     for (const variable of this.variables) {
       const name = variable.name || variable.nodeId;
