@@ -95,9 +95,13 @@ module.exports = function register(RED: NodeAPI): void {
     };
     connection.on('state', onState);
 
+    let lastReported: string | undefined;
+    /** Said once per problem, not at every poll of a device that stays broken for the night. */
     const reportError = (message: string, payload: Record<string, unknown>) => {
       lastError = shortError(payload.error, 19);
       showStatus();
+      if (message === lastReported) return;
+      lastReported = message;
       node.error(message, { topic: topicFor({ site: settings.siteId, kind: 'hub', source: deviceId, event: 'error' }), payload: { channel, ...payload } });
     };
 
@@ -150,6 +154,7 @@ module.exports = function register(RED: NodeAPI): void {
         });
       } else if (outputs.length > 0) {
         lastError = undefined;
+        lastReported = undefined;
       }
       if (outputs.length > 0) lastResultAt = Date.now();
       showStatus();

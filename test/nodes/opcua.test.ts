@@ -155,6 +155,28 @@ describe('OPC UA nodes against a node-opcua server', function () {
       expect(results[1].payload.patient, 'no order: no patient, held by to-record').to.equal(undefined);
     });
 
+    it('a restarted hub does not publish again what it journaled; the next result goes through', async () => {
+      const flow = [
+        server(),
+        { id: 'lads2', type: 'passerelle-lads-in', client: 'srv', deviceId: 'lads-restart', profile: 'passerelle-simulator', pollInterval: 60, backlogHours: 24, wires: [['results'], []] },
+        { id: 'results', type: 'helper' },
+      ];
+      const outputs: Result[] = [];
+      const load = async () => {
+        await helper.load([clientNode, ladsInNode], flow);
+        helper.getNode('results').on('input', (m: { payload: Result }) => outputs.push(m.payload));
+      };
+      await load();
+      // Every result the instrument holds from the earlier tests (within 24 h) is taken once.
+      await waitUntil(() => outputs.length === instrument.results.length, 10_000, () => `the instrument's ${instrument.results.length} results`);
+      const first = outputs.length;
+      await helper.unload();
+      await load();
+      const next = instrument.publishResult({ specimenId: 'SPL-AFTER-RESTART' });
+      await waitUntil(() => outputs.length > first, 10_000, () => 'the next result');
+      expect(outputs.slice(first).map((r) => r.specimen?.id)).to.deep.equal([next.samples[0].sampleId]);
+    });
+
     it('the example flow (examples/09-opcua-instrument.json) loads and follows the instrument', async () => {
       const example = JSON.parse(readFileSync(join(ROOT, 'examples', '09-opcua-instrument.json'), 'utf8')) as Array<Record<string, unknown>>;
       const nodes = example.filter((n) => String(n.type).startsWith('passerelle-')).map(({ z: _tab, x: _x, y: _y, ...n }) => ({
