@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
+import { readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   getLadsProfile, LadsFollower, mapLadsResult, OpcuaConfigError, OpcuaConnection, VariableWatch,
@@ -151,7 +152,25 @@ describe('OPC UA client and LADS follower against a node-opcua server', function
     const wrong = connect({ securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', auth: { kind: 'username', username: 'biomed', password: 'nope' }, acceptUnknownServerCertificate: true });
     let error: Error | undefined;
     await wrong.start().catch((err: Error) => { error = err; });
-    expect(error?.message).to.match(/BadUserAccessDenied|BadIdentityTokenRejected|BadIdentityTokenInvalid/);
+    expect(error?.message).to.equal('BadUserAccessDenied (0x801f0000)');
+    expect(wrong.state).to.equal('failed');
+  });
+
+  it('a server certificate not trusted: refused (state failed, BadCertificateUntrusted), kept in rejected/; moved to trusted/, accepted', async () => {
+    const pkiDir = join(pki.dir, 'strict-client');
+    const states: Array<{ state: ConnectionState; error?: Error }> = [];
+    const strict = connect({ securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', pkiDir });
+    strict.on('state', (e: { state: ConnectionState; error?: Error }) => states.push(e));
+    let error: Error | undefined;
+    await strict.start().catch((err: Error) => { error = err; });
+    expect(error?.message).to.contain('BadCertificateUntrusted');
+    expect(states.map((e) => e.state)).to.deep.equal(['connecting', 'failed']);
+    const [rejected] = readdirSync(join(pkiDir, 'rejected'));
+    expect(rejected).to.match(/^Passerelle OPC UA instrument simulator.*\.pem$/);
+    renameSync(join(pkiDir, 'rejected', rejected), join(pkiDir, 'trusted', 'certs', rejected));
+    const trusting = connect({ securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', pkiDir });
+    await trusting.start();
+    expect((await trusting.session()!.read({ nodeId: 'ns=1;s=Plain.Status' })).value.value).to.equal('ready');
   });
 
   it('Sign (Aes128_Sha256_RsaOaep) with an X.509 user certificate made by openssl', async () => {
