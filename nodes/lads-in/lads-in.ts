@@ -11,12 +11,11 @@ import { createHash } from 'node:crypto';
 import type { Store } from '../../adapters/journal';
 import { matchResult } from '../../adapters/matching';
 import { topicFor, type Result } from '../../adapters/model';
-import {
-  getLadsProfile, LadsFollower, mapLadsResult, type LadsProfile, type LadsResultSnapshot, type LadsStateChange, type OpcuaConnection, type StateEvent,
-} from '../../adapters/opcua';
+import type { LadsProfile, LadsResultSnapshot, LadsStateChange, MappedLadsResult, OpcuaConnection, StateEvent } from '../../adapters/opcua';
 import { Outbox } from '../../adapters/outbox';
 import type { BusNode } from '../bus/bus';
 import { hubSettings, openStore } from '../hub-settings';
+import { opcuaAdapter } from '../opcua-adapter';
 import type { OpcuaClientNode } from '../opcua-client/opcua-client';
 import { showConnection } from '../opcua-status';
 import { outboxOnBus } from '../outbox-on-bus';
@@ -57,6 +56,7 @@ module.exports = function register(RED: NodeAPI): void {
     };
     if (!clientNode) return refuse(RED._('passerelle-lads-in.errors.no-client'));
     if (!DEVICE_ID.test(deviceId)) return refuse(RED._('passerelle-lads-in.errors.device-id', { value: deviceId }));
+    const { getLadsProfile, LadsFollower, mapLadsResult } = opcuaAdapter();
     let profile: LadsProfile;
     try {
       profile = getLadsProfile(def.profile || 'lads-generic');
@@ -113,7 +113,7 @@ module.exports = function register(RED: NodeAPI): void {
     const keep = async (snapshot: LadsResultSnapshot): Promise<void> => {
       const raw = Buffer.from(JSON.stringify(snapshot), 'utf8');
       const receivedAt = new Date();
-      let mapped: ReturnType<typeof mapLadsResult> | undefined;
+      let mapped: MappedLadsResult | undefined;
       let unreadable: string | undefined;
       try {
         mapped = mapLadsResult(snapshot, profile, { site: settings.siteId, deviceId, deviceClass, receivedAt, timeZone: settings.timeZone, rawSha256: createHash('sha256').update(raw).digest('hex') });

@@ -5,8 +5,9 @@
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { join } from 'node:path';
-import { OpcuaConnection, type OpcuaAuth, type SecurityModeName, type SecurityPolicyName } from '../../adapters/opcua';
+import type { OpcuaAuth, OpcuaConnection, SecurityModeName, SecurityPolicyName } from '../../adapters/opcua';
 import { hubSettings } from '../hub-settings';
+import { opcuaAdapter } from '../opcua-adapter';
 
 interface OpcuaClientDef extends NodeDef {
   endpoint: string;
@@ -46,7 +47,7 @@ module.exports = function register(RED: NodeAPI): void {
     /** Throws OpcuaConfigError (which setting, why) for a configuration that cannot work. */
     self.acquire = () => {
       if (!connection) {
-        connection = new OpcuaConnection({
+        connection = new (opcuaAdapter().OpcuaConnection)({
           endpointUrl: (def.endpoint ?? '').trim(),
           securityMode: def.securityMode || 'None',
           securityPolicy: def.securityPolicy || 'None',

@@ -4,7 +4,8 @@
  * its address space changed) is an error naming it (Catch nodes); the others go on.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { isNodeRef, VariableWatch, type OpcuaConnection, type StateEvent, type VariableChange, type WatchedVariable } from '../../adapters/opcua';
+import type { OpcuaConnection, StateEvent, VariableChange, WatchedVariable } from '../../adapters/opcua';
+import { opcuaAdapter } from '../opcua-adapter';
 import type { OpcuaClientNode } from '../opcua-client/opcua-client';
 import { showConnection } from '../opcua-status';
 import { NodeStatus, shortError } from '../status';
@@ -38,6 +39,7 @@ module.exports = function register(RED: NodeAPI): void {
     };
     if (!clientNode) return refuse(RED._('passerelle-opcua-in.errors.no-client'));
     if (variables.length === 0) return refuse(RED._('passerelle-opcua-in.errors.no-variables'));
+    const { isNodeRef, VariableWatch } = opcuaAdapter();
     const bad = variables.find((v) => !isNodeRef(v.nodeId));
     if (bad) return refuse(RED._('passerelle-opcua-in.errors.node-id', { value: bad.nodeId }));
 
