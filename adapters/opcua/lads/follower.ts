@@ -94,9 +94,17 @@ export class LadsFollower extends EventEmitter {
   private scanning?: Promise<void>;
   private again = false;
   private closed = false;
+  /** Connections handled one after the other: two quick reconnections do not make two watches. */
+  private connecting: Promise<void> = Promise.resolve();
   private readonly onState = (event: StateEvent) => {
-    if (event.state === 'connected') void this.connected();
+    if (event.state === 'connected') this.whenConnected();
   };
+
+  private whenConnected(): void {
+    this.connecting = this.connecting.then(() => this.connected()).catch((err: Error) => {
+      if (!this.closed) this.emit('error', err);
+    });
+  }
 
   constructor(
     private readonly connection: OpcuaConnection,
@@ -112,7 +120,7 @@ export class LadsFollower extends EventEmitter {
   start(): void {
     this.connection.on('state', this.onState);
     this.timer = setInterval(() => void this.scan(), this.options.pollIntervalMs ?? 10_000);
-    if (this.connection.session()) void this.connected();
+    if (this.connection.session()) this.whenConnected();
   }
 
   /** At each connection: the device read again (a restarted server may have changed), its states watched, its results read. */
@@ -123,10 +131,11 @@ export class LadsFollower extends EventEmitter {
       this.device = await this.discover(session);
       this.emit('device', this.device);
     } catch (err) {
-      this.emit('error', err as Error);
+      if (!this.closed) this.emit('error', err as Error);
       return;
     }
     await this.watch?.close();
+    if (this.closed) return;
     const device = this.device;
     const versions = new Set(device.functionalUnits.flatMap((u) => (u.resultSetVersionNodeId ? [u.resultSetVersionNodeId] : [])));
     const variables = [
@@ -353,6 +362,7 @@ export class LadsFollower extends EventEmitter {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.connection.off('state', this.onState);
+    await this.connecting;
     await this.scanning?.catch(() => undefined);
     await this.watch?.close();
   }
