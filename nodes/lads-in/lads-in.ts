@@ -55,6 +55,8 @@ module.exports = function register(RED: NodeAPI): void {
       node.error(RED._('passerelle-lads-in.errors.config', { reason }));
     };
     if (!clientNode) return refuse(RED._('passerelle-lads-in.errors.no-client'));
+    // The site flow carries an instrument that stays off until OPCUA_ENDPOINT names one.
+    if (!clientNode.endpoint) return status.idle(RED._('passerelle-lads-in.status.no-endpoint'));
     if (!DEVICE_ID.test(deviceId)) return refuse(RED._('passerelle-lads-in.errors.device-id', { value: deviceId }));
     const { getLadsProfile, LadsFollower, mapLadsResult } = opcuaAdapter();
     let profile: LadsProfile;

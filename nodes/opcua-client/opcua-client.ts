@@ -25,6 +25,8 @@ interface OpcuaCredentials {
 }
 
 export interface OpcuaClientNode extends Node<OpcuaCredentials> {
+  /** The endpoint as configured (after ${VARIABLE} substitution): empty when the site has no such instrument. */
+  readonly endpoint: string;
   /** The shared connection (started on first use); give it back with `release` in the user's close handler. */
   acquire(): OpcuaConnection;
   release(): Promise<void>;
@@ -33,7 +35,8 @@ export interface OpcuaClientNode extends Node<OpcuaCredentials> {
 module.exports = function register(RED: NodeAPI): void {
   function OpcuaClientConfigNode(this: Node<OpcuaCredentials>, def: OpcuaClientDef): void {
     RED.nodes.createNode(this, def);
-    const self = this as OpcuaClientNode;
+    const self = this as OpcuaClientNode & { endpoint: string };
+    self.endpoint = (def.endpoint ?? '').trim();
     const credentials = this.credentials ?? {};
     let connection: OpcuaConnection | undefined;
     let users = 0;
@@ -48,7 +51,7 @@ module.exports = function register(RED: NodeAPI): void {
     self.acquire = () => {
       if (!connection) {
         connection = new (opcuaAdapter().OpcuaConnection)({
-          endpointUrl: (def.endpoint ?? '').trim(),
+          endpointUrl: self.endpoint,
           securityMode: def.securityMode || 'None',
           securityPolicy: def.securityPolicy || 'None',
           auth: auth(),

@@ -38,6 +38,7 @@ module.exports = function register(RED: NodeAPI): void {
       node.error(RED._('passerelle-opcua-in.errors.config', { reason }));
     };
     if (!clientNode) return refuse(RED._('passerelle-opcua-in.errors.no-client'));
+    if (!clientNode.endpoint) return status.idle(RED._('passerelle-opcua-in.status.no-endpoint'));
     if (variables.length === 0) return refuse(RED._('passerelle-opcua-in.errors.no-variables'));
     const { isNodeRef, VariableWatch } = opcuaAdapter();
     const bad = variables.find((v) => !isNodeRef(v.nodeId));

@@ -87,6 +87,19 @@ describe('OPC UA nodes against a node-opcua server', function () {
     expect(statusesOf(node).pop()).to.include({ fill: 'grey', text: 'passerelle-opcua-in.status.not-configured' });
   });
 
+  it('an empty endpoint (the site flow without OPCUA_ENDPOINT): grey dot, no error, nothing started', async () => {
+    await helper.load([clientNode, ladsInNode, opcuaInNode], [
+      server({ endpoint: '' }),
+      { id: 'lads', type: 'passerelle-lads-in', client: 'srv', deviceId: 'lads-off', profile: 'lads-generic', wires: [[], []] },
+      { id: 'in', type: 'passerelle-opcua-in', client: 'srv', variables: 'ns=1;s=Plain.Status', wires: [[]] },
+    ]);
+    const errors = [...errorsOf(helper.getNode('lads')), ...errorsOf(helper.getNode('in'))];
+    await waitUntil(() => statusesOf(helper.getNode('lads')).length > 0 && statusesOf(helper.getNode('in')).length > 0, 2000);
+    expect(statusesOf(helper.getNode('lads')).pop()).to.include({ fill: 'grey', text: 'passerelle-lads-in.status.no-endpoint' });
+    expect(statusesOf(helper.getNode('in')).pop()).to.include({ fill: 'grey', text: 'passerelle-opcua-in.status.no-endpoint' });
+    expect(errors).to.deep.equal([]);
+  });
+
   describe('lads in, to the record', () => {
     let record: SimulatedRecord;
     beforeEach(async () => { record = await new SimulatedRecord().start(); });
