@@ -53,7 +53,8 @@ module.exports = function register(RED: NodeAPI): void {
         connection = new (opcuaAdapter().OpcuaConnection)({
           endpointUrl: self.endpoint,
           securityMode: def.securityMode || 'None',
-          securityPolicy: def.securityPolicy || 'None',
+          // A site flow may give only the mode (${OPCUA_SECURITY_MODE}): the current policy goes with it.
+          securityPolicy: def.securityPolicy || (def.securityMode && def.securityMode !== 'None' ? 'Basic256Sha256' : 'None'),
           auth: auth(),
           pkiDir: join(hubSettings(RED).dataDir, 'opcua-pki'),
           acceptUnknownServerCertificate: def.acceptUnknown === true,
