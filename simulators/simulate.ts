@@ -5,6 +5,7 @@
  *        --file <capture> | --generate N   [--every ms]
  *   cart --mqtt mqtt://host:port [--site demo-site --cart chariot-tlc-1 --count N --every ms] [--fhir | --ble <gateway>] [--photo <file>]
  *   poct1a --port N [--host …]
+ *   opcua --port 4840 [--host 127.0.0.1 --every ms --user U --password P --pki <dir>]   (stdin: result [specimen], remove <variable>, state <state>, quit)
  *   modality --port 11112 [--host … --aet CT01 --called PASSERELLE --modality CT --date YYYYMMDD --images N | --files a.dcm,b.dcm --discontinue --no-mpps]
  *
  * Each protocol is one entry of COMMANDS (a parser of its options and a runner). The pieces are exported for the tests.
@@ -13,6 +14,7 @@ import { runAstm, type AstmCommandOptions } from './astm';
 import { simulatePoct1a } from './poct1a-device';
 import { runCart, type CartSimulationOptions } from './cart';
 import { simulateModality } from './modality';
+import { simulateOpcua } from './opcua';
 import type { FlowControl, Parity } from '../adapters/astm/transport';
 
 export * from './astm';
@@ -102,6 +104,13 @@ export const COMMANDS: Record<string, SimulatorCommand> = {
     usage: 'cart --mqtt mqtt://host:port [--site demo-site --cart chariot-tlc-1 --count N --every ms --username U --password P] [--fhir | --ble <gateway>] [--photo <file.jpg|file.pdf> --device otoscope|dermatoscope|camera --region tympanic-membrane --laterality left|right]   (a telemedicine cart\'s vitals, and a photo or report)',
     run: async (args) => {
       await runCart(cartOptions(args), (line) => console.log(line));
+      return 0;
+    },
+  },
+  opcua: {
+    usage: 'opcua --port N [--host 127.0.0.1 --every ms --user U --password P --pki <dir>]   (a LADS instrument on OPC UA; stdin: result [specimen id] | remove <variable> | state <state> | quit)',
+    run: async (args) => {
+      await simulateOpcua(parseOptions(args), (line) => console.log(line));
       return 0;
     },
   },

@@ -89,6 +89,28 @@ describe('the Passerelle node dialogs in the Node-RED editor (headless Chromium)
     expect(await validate('passerelle-photo-in', 'aeTitle', 'A\\B')).to.equal('1 to 16 characters, no backslash, or ${DICOM_AET}.');
   });
 
+  it('OPC UA: the three types register, and their validators answer', async () => {
+    const types = await page.evaluate(() => {
+      const RED = (window as unknown as { RED: { nodes: { getType(t: string): unknown } } }).RED;
+      return ['passerelle-opcua-client', 'passerelle-opcua-in', 'passerelle-lads-in'].filter((t) => !!RED.nodes.getType(t));
+    });
+    expect(types).to.have.length(3);
+    expect(await validate('passerelle-opcua-client', 'endpoint', 'opc.tcp://10.0.3.7:4840/lads')).to.equal(true);
+    expect(await validate('passerelle-opcua-client', 'endpoint', '${OPCUA_ENDPOINT}')).to.equal(true);
+    expect(await validate('passerelle-opcua-client', 'endpoint', 'http://10.0.3.7')).to.equal('opc.tcp://host:port[/path], or a whole ${VARIABLE}.');
+    expect(await validate('passerelle-opcua-client', 'securityPolicy', 'None', { securityMode: 'SignAndEncrypt' })).to.match(/^Mode None goes with policy None/);
+    expect(await validate('passerelle-opcua-client', 'certificateFile', '', { auth: 'certificate' })).to.equal('The path of a PEM file on the hub.');
+    expect(await validate('passerelle-opcua-client', 'certificateFile', '', { auth: 'anonymous' })).to.equal(true);
+    expect(await validate('passerelle-opcua-in', 'variables', 'ns=2;s=Temperature temperature\n# comment\nnsu=urn:x;i=5')).to.equal(true);
+    expect(await validate('passerelle-opcua-in', 'variables', 'Temperature')).to.match(/^One node id a line/);
+    expect(await validate('passerelle-opcua-in', 'samplingInterval', '5')).to.equal('A sampling interval from 10 to 3,600,000 ms.');
+    expect(await validate('passerelle-lads-in', 'deviceId', 'lads/1')).to.match(/^Letters, digits/);
+    expect(await validate('passerelle-lads-in', 'deviceNode', '')).to.equal(true);
+    expect(await validate('passerelle-lads-in', 'deviceNode', 'Analyser')).to.match(/^Empty, or an OPC UA node id/);
+    expect(await validate('passerelle-lads-in', 'pollInterval', '0')).to.equal('From 1 to 3,600 seconds.');
+    expect(pageErrors).to.deep.equal([]);
+  });
+
   it('opens the HL7 in dialog of the site flow with its reachability tip following the address', async () => {
     await page.evaluate(() => {
       const RED = (window as unknown as { RED: { nodes: { filterNodes(f: object): unknown[] }; editor: { edit(n: unknown): void } } }).RED;

@@ -211,7 +211,7 @@ function observationStatus(r: AstmRecord, o: AstmRecord | undefined, profile: De
 }
 
 /** Final only when every observation is; cancelled when none could be done. */
-function resultStatus(statuses: ObservationStatus[]): ResultStatus {
+export function resultStatus(statuses: ObservationStatus[]): ResultStatus {
   if (statuses.every((s) => s === 'X')) return 'cancelled';
   if (statuses.some((s) => s === 'P' || s === 'I' || s === 'R')) return 'preliminary';
   if (statuses.some((s) => s === 'C')) return 'corrected';
