@@ -34,6 +34,8 @@ export interface HubConfig {
   dicom: { port: number; aeTitle: string; pacs?: { aeTitle: string; host: string; port: number }; commitment: boolean; viewerUrl?: string; quietSeconds: number };
   /** A folder the site flow's "photo in" watches for carts' photos and reports (absolute); unset: MQTT and the input only. */
   photoFolder?: string;
+  /** The site flow's OPC UA (LADS) instrument (issue 6): its nodes stay off without an endpoint. */
+  opcua: { endpoint?: string; securityMode: 'None' | 'Sign' | 'SignAndEncrypt'; ladsProfile: string };
   flowFile: string;
   retention: { maxAgeDays: number; maxMegabytes: number };
   durability: 'process-crash' | 'power-loss';
@@ -111,6 +113,12 @@ function influxConfig(env: Env): HubConfig['influx'] {
     throw new ConfigError(`INFLUX_RETENTION=${retention}: ${(err as Error).message}`);
   }
   return { url, database, retention, credentials: pair(env, 'INFLUX_USERNAME', 'INFLUX_PASSWORD') };
+}
+
+function opcuaConfig(env: Env): HubConfig['opcua'] {
+  const endpoint = env.OPCUA_ENDPOINT || undefined;
+  if (endpoint && !/^opc\.tcp:\/\/[^\s/:]+(:\d{1,5})?(\/\S*)?$/.test(endpoint)) throw new ConfigError(`OPCUA_ENDPOINT=${endpoint}: expected opc.tcp://host:port[/path], for example opc.tcp://10.0.0.9:4840`);
+  return { endpoint, securityMode: oneOf(env, 'OPCUA_SECURITY_MODE', ['None', 'Sign', 'SignAndEncrypt'] as const), ladsProfile: env.LADS_PROFILE || 'lads-generic' };
 }
 
 function dicomConfig(env: Env): HubConfig['dicom'] {
@@ -197,6 +205,7 @@ export function readConfig(env: Env = process.env, cwd = process.cwd()): HubConf
     influx: influxConfig(env),
     dicom: dicomConfig(env),
     photoFolder: env.PHOTO_FOLDER ? resolve(cwd, env.PHOTO_FOLDER) : undefined,
+    opcua: opcuaConfig(env),
     flowFile: resolve(cwd, env.PASSERELLE_FLOW_FILE || resolve(__dirname, '..', '..', 'flows', 'site.json')),
     retention: {
       maxAgeDays: integer(env, 'PASSERELLE_RETENTION_DAYS', 90, 1, 3650),

@@ -77,6 +77,10 @@ function exportFlowEnvironment(config: HubConfig): void {
   process.env.IMAGING_VIEWER_URL = config.dicom.viewerUrl ?? '';
   process.env.IMAGING_QUIET_SECONDS = String(config.dicom.quietSeconds);
   process.env.PHOTO_FOLDER = config.photoFolder ?? '';
+  // Empty OPCUA_ENDPOINT: the site flow's OPC UA nodes stay off, grey "no endpoint".
+  process.env.OPCUA_ENDPOINT = config.opcua.endpoint ?? '';
+  process.env.OPCUA_SECURITY_MODE = config.opcua.securityMode;
+  process.env.LADS_PROFILE = config.opcua.ladsProfile;
   // Read by that node when its credentials are "the hub's" (Node-RED substitutes no variable in credentials).
   if (config.influx.credentials) {
     process.env.INFLUX_USERNAME = config.influx.credentials.username;

@@ -116,6 +116,8 @@ export class SimulatedInstrument {
     this.server = server;
     this.build(server.engine.addressSpace!);
     await server.start().finally(restoreOpensslConf);
+    // The server reads its key again for each client's channel and session: put the variable back after those too.
+    for (const event of ['newChannel', 'create_session', 'session_activated'] as const) server.on(event, restoreOpensslConf);
     if (this.options.port === 0) this.options.port = server.endpoints[0].port;
     return this;
   }
@@ -255,7 +257,7 @@ export class SimulatedInstrument {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.server?.shutdown(0);
+    await this.server?.shutdown(0).finally(restoreOpensslConf);
     this.server = undefined;
   }
 }

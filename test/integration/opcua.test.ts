@@ -1,11 +1,9 @@
 /**
- * An OPC UA instrument end to end through the hub process: the default site flow with the OPC UA
- * instrument proposed for it (SITE_FLOW_OPCUA below: OPCUA_ENDPOINT, OPCUA_SECURITY_MODE,
- * LADS_PROFILE), a real OPC UA server (simulators/opcua.ts on node-opcua's server stack), the
+ * An OPC UA instrument end to end through the hub process: the default site flow's OPC UA
+ * instrument (OPCUA_ENDPOINT, OPCUA_SECURITY_MODE, LADS_PROFILE), a real OPC UA server (simulators/opcua.ts on node-opcua's server stack), the
  * record's order over MLLP, and a simulated record whose ORU python3-hl7 reads.
  */
 import { expect } from 'chai';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeMessage, MllpClient } from '../../adapters/hl7';
 import { SimulatedInstrument } from '../../simulators/opcua';
@@ -13,14 +11,6 @@ import { SimulatedRecord } from '../../simulators/record';
 import { startHubProcess, waitUntil, type HubProcess } from '../support/hub-process';
 import { freePort, tempDir } from '../support/net';
 import { parseWithPython, pyComponents, pyField } from '../support/python-hl7';
-
-const ROOT = join(__dirname, '..', '..', '..');
-
-/** The nodes proposed for flows/site.json: an OPC UA (LADS) instrument that stays off while OPCUA_ENDPOINT is unset. */
-export const SITE_FLOW_OPCUA = [
-  { id: 'site-opcua-server', type: 'passerelle-opcua-client', name: 'OPC UA instrument', endpoint: '${OPCUA_ENDPOINT}', securityMode: '${OPCUA_SECURITY_MODE}', securityPolicy: '', auth: 'anonymous', certificateFile: '', privateKeyFile: '', acceptUnknown: false },
-  { id: 'site-lads-in', type: 'passerelle-lads-in', z: 'site-tab', name: 'instrument (OPC UA LADS)', client: 'site-opcua-server', bus: 'site-bus', deviceId: 'lads-1', deviceClass: 'analyser', deviceNode: '', profile: '${LADS_PROFILE}', pollInterval: 10, backlogHours: 24, x: 200, y: 740, wires: [[], []] },
-];
 
 function omlFor(specimenId: string, controlId: string): string {
   return [
@@ -40,15 +30,13 @@ describe('an OPC UA (LADS) instrument through the hub process to the record', fu
   let record: SimulatedRecord;
   let hub: HubProcess;
 
+  const opensslConf = process.env.OPENSSL_CONF;
+
   before(async () => {
     instrument = await new SimulatedInstrument({ port: await freePort(), pkiDir: join(data.dir, 'instrument') }).start();
     record = await new SimulatedRecord().start();
-    const site = JSON.parse(readFileSync(join(ROOT, 'flows', 'site.json'), 'utf8')) as object[];
-    const flowFile = join(data.dir, 'site-with-opcua.json');
-    writeFileSync(flowFile, JSON.stringify([...site, ...SITE_FLOW_OPCUA]));
-    // The three variables are given here as gateway/hub.ts would give them to the flows (with their defaults) once it knows them.
     hub = await startHubProcess(join(data.dir, 'hub'), {
-      EHR_MLLP: `127.0.0.1:${record.port}`, PASSERELLE_FLOW_FILE: flowFile,
+      EHR_MLLP: `127.0.0.1:${record.port}`,
       OPCUA_ENDPOINT: instrument.endpointUrl, OPCUA_SECURITY_MODE: 'None', LADS_PROFILE: 'passerelle-simulator',
     });
     await waitUntil(async () => (await fetch(`${hub.url}/passerelle/api/health`)).status === 200, 60_000, () => `flows running:\n${hub.output()}`);
@@ -77,5 +65,9 @@ describe('an OPC UA (LADS) instrument through the hub process to the record', fu
     expect(pyField(py, 'PID', 5)?.[0][0][0]).to.equal('NOËL');
     const obx = [1, 2].map((n) => [pyComponents(py, 'OBX', 3, n)?.[0], pyField(py, 'OBX', 5, n)?.[0][0][0], pyComponents(py, 'OBX', 6, n)?.[0]]);
     expect(obx).to.deep.equal([['15074-8', '7.2', 'mmol/L'], ['718-7', '12.9', 'g/dL']]);
+  });
+
+  it('leaves OPENSSL_CONF as this process had it after serving the hub (node-opcua-crypto sets it to "undefined", which breaks every openssl started later)', () => {
+    expect(process.env.OPENSSL_CONF).to.equal(opensslConf);
   });
 });

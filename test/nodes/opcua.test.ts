@@ -190,8 +190,8 @@ describe('OPC UA nodes against a node-opcua server', function () {
       expect(outputs.slice(first).map((r) => r.specimen?.id)).to.deep.equal([next.samples[0].sampleId]);
     });
 
-    it('the example flow (examples/09-opcua-instrument.json) loads and follows the instrument', async () => {
-      const example = JSON.parse(readFileSync(join(ROOT, 'examples', '09-opcua-instrument.json'), 'utf8')) as Array<Record<string, unknown>>;
+    it('the example flow (examples/10-opcua-instrument.json) loads and follows the instrument', async () => {
+      const example = JSON.parse(readFileSync(join(ROOT, 'examples', '10-opcua-instrument.json'), 'utf8')) as Array<Record<string, unknown>>;
       const nodes = example.filter((n) => String(n.type).startsWith('passerelle-')).map(({ z: _tab, x: _x, y: _y, ...n }) => ({
         ...n,
         ...(n.type === 'passerelle-opcua-client' ? { endpoint: instrument.endpointUrl } : {}),
