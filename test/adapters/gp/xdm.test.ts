@@ -53,7 +53,7 @@ function examplePackage(): { pkg: XdmPackage; cda: Buffer } {
 }
 
 describe('gp/xdm: IHE_XDM.ZIP', () => {
-  it('packs the CR-BIO with INDEX.HTM, README.TXT and METADATA.XML that Python's zipfile reads', async () => {
+  it("packs the CR-BIO with INDEX.HTM, README.TXT and METADATA.XML that Python's zipfile reads", async () => {
     const { pkg, cda } = examplePackage();
     const written = await writeXdm(pkg);
     expect(written.fileName).to.equal('IHE_XDM.ZIP');
