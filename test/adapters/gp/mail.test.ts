@@ -10,15 +10,14 @@ import { join } from 'node:path';
 import { DeliveryWorker, type DeliveryEvent } from '../../../adapters/delivery';
 import { Store } from '../../../adapters/journal';
 import { GpFormatError, planReports, readCdaCrBio, readHprimMedecin, type GpReport } from '../../../adapters/gp';
-import { applyBounce, enqueueGpMail, gpFiles, gpMail, messageIdFor, SmtpTransport, type GpMail, type GpSender, type SmtpOptions } from '../../../adapters/gp/mail';
+import { applyBounce, enqueueGpMail, gpFiles, gpMail, messageIdFor, SmtpTransport, type GpMail, type SmtpOptions } from '../../../adapters/gp/mail';
 import { readXdm } from '../../../adapters/gp/xdm';
 import { makeCertificate, type Certificate } from '../../support/certificate';
 import { freePort, tempDir } from '../../support/net';
 import { parseMail, SmtpServer, type SmtpMode } from '../../support/smtp';
-import { cdaOptions, exampleResult, NOW } from './fixtures';
+import { exampleResult, NOW, SENDER } from './fixtures';
 
 const FROM = 'passerelle@cso-annecy.mssante.fr';
-export const SENDER: GpSender = { organization: cdaOptions.organization, responsible: cdaOptions.responsible, hprimCode: 'CSOANNECY', ippRoot: cdaOptions.ippRoot, product: 'Passerelle 0.1.0' };
 const EXPECTED_VALUES = [
   ['6690-2', '12.4', '4', '10', ['H']],
   ['718-7', '10.9', '12', '16', ['L']],
