@@ -80,3 +80,43 @@ export async function gpFiles(report: GpReport, sender: GpSender, options: { rec
   if (out.files.length === 0) throw new GpFormatError(`no file could be written for this GP: ${out.omitted.map((o) => `${o.format}: ${o.reason}`).join('; ')}`);
   return out;
 }
+
+export const GP_FILES_SCHEMA = 'passerelle.gp-files/1';
+
+/** A report and its files as a message between nodes (JSON: files in base64). */
+export interface GpFilesMessage {
+  schema: typeof GP_FILES_SCHEMA;
+  report: GpReport;
+  files: Array<{ fileName: string; contentType: string; format: GpFormat; base64: string }>;
+  omitted: GpFiles['omitted'];
+  cdaCodes: string[];
+  insQualified?: boolean;
+}
+
+export function encodeGpFiles(report: GpReport, files: GpFiles): GpFilesMessage {
+  const message: GpFilesMessage = {
+    schema: GP_FILES_SCHEMA,
+    report,
+    files: files.files.map((f) => ({ fileName: f.fileName, contentType: f.contentType, format: f.format, base64: f.bytes.toString('base64') })),
+    omitted: files.omitted,
+    cdaCodes: files.cdaCodes,
+  };
+  if (files.insQualified !== undefined) message.insQualified = files.insQualified;
+  return message;
+}
+
+/** Checks what a wire brought: a report with a GP and at least one file. */
+export function decodeGpFiles(value: unknown): { report: GpReport; files: GpFiles } {
+  const m = value as Partial<GpFilesMessage> | null;
+  if (typeof m !== 'object' || m === null || m.schema !== GP_FILES_SCHEMA) throw new GpFormatError(`not a ${GP_FILES_SCHEMA} message (wire a "GP message" node before this one)`);
+  if (typeof m.report?.documentId !== 'string' || !Array.isArray(m.report.items)) throw new GpFormatError('the message has no report');
+  if (!m.report.gp) throw new GpFormatError('the report has no GP');
+  if (!Array.isArray(m.files) || m.files.length === 0 || !m.files.every((f) => typeof f?.fileName === 'string' && typeof f.base64 === 'string')) throw new GpFormatError('the message has no files');
+  const files: GpFiles = {
+    files: m.files.map((f) => ({ fileName: f.fileName, contentType: String(f.contentType), format: f.format, bytes: Buffer.from(f.base64, 'base64') })),
+    omitted: Array.isArray(m.omitted) ? m.omitted : [],
+    cdaCodes: Array.isArray(m.cdaCodes) ? m.cdaCodes.map(String) : [],
+  };
+  if (typeof m.insQualified === 'boolean') files.insQualified = m.insQualified;
+  return { report: m.report, files };
+}
