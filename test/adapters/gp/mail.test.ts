@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DeliveryWorker, type DeliveryEvent } from '../../../adapters/delivery';
 import { Store } from '../../../adapters/journal';
@@ -175,6 +176,27 @@ describe('gp/mail: MSSanté mail through a real SMTP server (aiosmtpd, STARTTLS)
     expect(smtp.messages()).to.have.length(1);
     expect(parseMail(smtp.messages()[0]).headers['Message-ID']).to.equal(messageIdFor(queued.controlId, FROM));
     expect(events.filter((e) => e.state === 'accepted')).to.have.length(1);
+  });
+
+  it('a server that takes the connection and never answers: a timeout, counted as an attempt, tried again', async () => {
+    // No SMTP server can be made to hang on purpose: a bare TCP listener that never greets stands in for one.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const transport = new SmtpTransport({ host: '127.0.0.1', port, tls: { ca: [cert.cert] } });
+      const w = new DeliveryWorker({ store, destination: 'gp-mail', transport, ackTimeoutMs: 500, maxAttempts: 3, backoff: { initialMs: 50, maxMs: 200, factor: 2 }, pollMs: 100 });
+      workers.push(w);
+      const retrying = new Promise<DeliveryEvent>((resolve) => w.on('delivery', (e: DeliveryEvent) => { if (e.state === 'retrying') resolve(e); }));
+      enqueueGpMail(store, 'gp-mail', await exampleMail());
+      w.start();
+      const event = await retrying;
+      expect(event.attempts).to.equal(1);
+      expect(event.reason).to.equal('no ACK within 500 ms');
+      await w.stop();
+    } finally {
+      silent.close();
+    }
   });
 
   it('a server certificate that does not verify: a clear error, nothing sent, the message waits to be tried again', async () => {
