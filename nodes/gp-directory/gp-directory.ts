@@ -2,7 +2,7 @@
  * passerelle-gp-directory (config node): the GP directory a technician edits — a JSON file
  * (re-read when it changes, so an edit needs no redeploy) or JSON typed in the editor — checked
  * by loadGpDirectory. Nodes that use it call directory(), which throws a clear error when the
- * directory cannot be used.
+ * directory cannot be used (a result is then not sent under a guessed GP, and comes again).
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
@@ -15,8 +15,8 @@ interface GpDirectoryDef extends NodeDef {
 }
 
 export interface GpDirectoryNode extends Node {
-  /** The directory as loaded now; throws an Error saying what to fix. */
-  directory(): GpDirectory;
+  /** The directory as loaded now; undefined when no file is named (GP_DIRECTORY unset); throws an Error saying what to fix. */
+  directory(): GpDirectory | undefined;
 }
 
 module.exports = function register(RED: NodeAPI): void {
@@ -44,7 +44,8 @@ module.exports = function register(RED: NodeAPI): void {
       let key: string;
       if (def.source === 'inline') key = 'inline';
       else {
-        if (!path || /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(path)) throw new Error(RED._('passerelle-gp-directory.errors.no-path'));
+        // No file named (the site flow's GP_DIRECTORY unset): no directory, only the GPs the record names.
+        if (!path || /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(path)) return undefined;
         try {
           const s = statSync(path);
           key = `${s.mtimeMs}:${s.size}`;

@@ -23,6 +23,8 @@ interface GpMailOutDef extends NodeDef, GpQueueDef {
   caFile: string;
   certFile: string;
   keyFile: string;
+  /** 'node': this node's credentials; 'env': GP_SMTP_USER / GP_SMTP_PASSWORD of the hub's environment. */
+  credentialsFrom?: 'node' | 'env';
 }
 
 interface Credentials {
@@ -66,7 +68,8 @@ module.exports = function register(RED: NodeAPI): void {
     } catch (err) {
       return notConfigured('tls', { reason: (err as Error).message });
     }
-    const credentials = node.credentials ?? {};
+    // Node-RED substitutes no variable in credentials: the site flow takes the hub's from its environment.
+    const credentials: Credentials = def.credentialsFrom === 'env' ? { username: process.env.GP_SMTP_USER, password: process.env.GP_SMTP_PASSWORD } : node.credentials ?? {};
     const auth = credentials.username ? { user: credentials.username, pass: credentials.password ?? '' } : undefined;
     const transport = new SmtpTransport({ ...endpoint, tls, ...(auth ? { auth } : {}) });
     const siteName = (def.siteName || '').trim() || 'Passerelle';

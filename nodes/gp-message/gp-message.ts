@@ -38,6 +38,8 @@ export interface NotSent {
   reason: string;
 }
 
+const UNSET = /^(\$\{[A-Za-z_][A-Za-z0-9_]*\})?$/;
+
 const PRODUCT = (() => {
   const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
   return `Passerelle ${pkg.version}`;
@@ -52,12 +54,15 @@ module.exports = function register(RED: NodeAPI): void {
     const directoryNode = def.directory ? (RED.nodes.getNode(def.directory) as GpDirectoryNode | null) : null;
     const sender: GpSender = {
       organization: { id: (def.organizationId || '').trim(), name: (def.organizationName || '').trim() },
-      responsible: { id: (def.responsibleRpps || '').trim(), name: { family: (def.responsibleFamily || '').trim(), ...(def.responsibleGiven ? { given: [def.responsibleGiven.trim()] } : {}) } },
+      responsible: { id: (def.responsibleRpps || '').trim(), name: { family: (def.responsibleFamily || '').trim(), ...(def.responsibleGiven && !UNSET.test(def.responsibleGiven.trim()) ? { given: [def.responsibleGiven.trim()] } : {}) } },
       hprimCode: (def.hprimCode || '').trim(),
       product: PRODUCT,
       timeZone: settings.timeZone,
-      ...(def.ippRoot?.trim() ? { ippRoot: def.ippRoot.trim() } : {}),
+      ...(def.ippRoot && !UNSET.test(def.ippRoot.trim()) ? { ippRoot: def.ippRoot.trim() } : {}),
     };
+    // Nothing given (the site flow's GP_SENDER_* unset): idle, said by the status alone.
+    const given = [def.organizationId, def.organizationName, def.responsibleRpps, def.responsibleFamily, def.hprimCode].map((v) => (v || '').trim()).filter((v) => !UNSET.test(v));
+    if (given.length === 0) return status.idle(RED._('passerelle-gp-message.status.not-configured'));
     if (!sender.organization.id || !sender.organization.name || !/^\d{11}$/.test(sender.responsible.id ?? '') || !sender.responsible.name?.family || !sender.hprimCode) {
       status.idle(RED._('passerelle-gp-message.status.not-configured'));
       node.error(RED._('passerelle-gp-message.errors.sender'));
