@@ -34,6 +34,15 @@ export interface GpQueueOptions {
 
 const STATUS_EVERY_MS = 1000;
 
+/**
+ * A GP out node that is not configured (its server or folder unset): grey, and it takes what it
+ * is given without queueing it, so "GP message" is not left waiting for a queue that is not there.
+ */
+export function idleGpQueue(node: Node, text: string): void {
+  new NodeStatus(node).idle(text);
+  node.on('input', (_msg: NodeMessageInFlow, _send, done) => done());
+}
+
 function positive(value: string | number | undefined, fallback: number): number {
   const n = Number(value);
   return Number.isFinite(n) && n > 0 ? n : fallback;

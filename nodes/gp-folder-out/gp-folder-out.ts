@@ -7,8 +7,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { isAbsolute } from 'node:path';
 import { enqueueGpDrop, FolderDropTransport, gpDrop } from '../../adapters/gp/folder';
 import { decodeGpFiles } from '../../adapters/gp/mail';
-import { runGpQueue, type GpQueueDef } from '../gp-queue';
-import { NodeStatus } from '../status';
+import { idleGpQueue, runGpQueue, type GpQueueDef } from '../gp-queue';
 
 interface GpFolderOutDef extends NodeDef, GpQueueDef {
   folder: string;
@@ -19,9 +18,10 @@ module.exports = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const folder = (def.folder || '').trim();
-    if (/^(\$\{[A-Za-z_][A-Za-z0-9_]*\})?$/.test(folder)) return new NodeStatus(node).idle(RED._('passerelle-gp-folder-out.status.not-configured'));
+    // No folder given (GP_DROP_DIR empty or unset in the site flow): idle, said by the status alone.
+    if (/^(\$\{[A-Za-z_][A-Za-z0-9_]*\})?$/.test(folder)) return idleGpQueue(node, RED._('passerelle-gp-folder-out.status.not-configured'));
     if (!isAbsolute(folder)) {
-      new NodeStatus(node).idle(RED._('passerelle-gp-folder-out.status.not-configured'));
+      idleGpQueue(node, RED._('passerelle-gp-folder-out.status.not-configured'));
       node.error(RED._('passerelle-gp-folder-out.errors.folder', { value: folder }));
       return;
     }

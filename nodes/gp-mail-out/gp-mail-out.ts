@@ -11,8 +11,7 @@ import { rootCertificates, type ConnectionOptions } from 'node:tls';
 import { parseEndpoint } from '../../adapters/common/endpoint';
 import { checkMailbox, GpReadError } from '../../adapters/gp';
 import { applyBounce, decodeGpFiles, enqueueGpMail, gpMail, SmtpTransport } from '../../adapters/gp/mail';
-import { runGpQueue, type GpQueueDef } from '../gp-queue';
-import { NodeStatus } from '../status';
+import { idleGpQueue, runGpQueue, type GpQueueDef } from '../gp-queue';
 
 interface GpMailOutDef extends NodeDef, GpQueueDef {
   /** host:port of the submission server, or ${GP_SMTP}. */
@@ -38,13 +37,12 @@ module.exports = function register(RED: NodeAPI): void {
   function GpMailOutNode(this: Node<Credentials>, def: GpMailOutDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const status = new NodeStatus(node);
     const notConfigured = (key: string, args: Record<string, string>) => {
-      status.idle(RED._('passerelle-gp-mail-out.status.not-configured'));
+      idleGpQueue(node, RED._('passerelle-gp-mail-out.status.not-configured'));
       node.error(RED._(`passerelle-gp-mail-out.errors.${key}`, args));
     };
     // No server given (GP_SMTP empty or unset in the site flow): idle, said by the status alone.
-    if (UNSET.test((def.smtp || '').trim())) return status.idle(RED._('passerelle-gp-mail-out.status.not-configured'));
+    if (UNSET.test((def.smtp || '').trim())) return idleGpQueue(node, RED._('passerelle-gp-mail-out.status.not-configured'));
     let endpoint: { host: string; port: number };
     try {
       endpoint = parseEndpoint(def.smtp);

@@ -6,6 +6,7 @@
  * a patient without a known GP, a preliminary result — never silently dropped.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assignGps, planReports } from '../../adapters/gp';
@@ -36,6 +37,14 @@ export interface NotSent {
   resultIds: string[];
   documentId?: string;
   reason: string;
+}
+
+/** How long a result from the bus waits for the next nodes to queue its files before it is left unacknowledged. */
+const QUEUED_WITHIN_MS = 60_000;
+
+interface Hooks {
+  add(name: string, hook: (event: { msg: { _msgid?: string }; node: { id: string }; error?: unknown }) => void): void;
+  remove(name: string): void;
 }
 
 const UNSET = /^(\$\{[A-Za-z_][A-Za-z0-9_]*\})?$/;
@@ -69,6 +78,33 @@ module.exports = function register(RED: NodeAPI): void {
       return;
     }
     const counts = { sent: 0, withoutGp: 0 };
+    // A result from the bus is acknowledged only once every node wired to output 1 has said done()
+    // for its files (the GP out nodes say it once the mail or drop is in their queue on disk).
+    const targets: string[] = ((def as unknown as { wires?: string[][] }).wires?.[0] ?? []).filter((id) => !!id);
+    const awaited = new Map<string, { left: Set<string>; settle: (error?: unknown) => void }>();
+    // Node-RED ≥ 1.3 gives nodes its hooks; node-red-node-test-helper's RED has none: nothing to wait for there.
+    const hooks = (RED as unknown as { hooks?: Hooks }).hooks;
+    const hookName = `onComplete.passerelle-gp-message-${node.id}`;
+    hooks?.add(hookName, (event) => {
+      const entry = event.msg?._msgid ? awaited.get(event.msg._msgid) : undefined;
+      if (!entry || !entry.left.has(event.node.id)) return;
+      if (event.error) return entry.settle(event.error);
+      entry.left.delete(event.node.id);
+      if (entry.left.size === 0) entry.settle();
+    });
+    const queuedDownstream = (msgs: Array<Record<string, unknown>>): Promise<void> => Promise.all(msgs.map((msg) => new Promise<void>((resolve, reject) => {
+      const id = randomUUID();
+      msg._msgid = id;
+      const timer = setTimeout(() => settle(new Error(RED._('passerelle-gp-message.errors.not-queued', { seconds: QUEUED_WITHIN_MS / 1000 }))), QUEUED_WITHIN_MS);
+      const settle = (error?: unknown) => {
+        clearTimeout(timer);
+        awaited.delete(id);
+        if (error) reject(error instanceof Error ? error : new Error(String(error)));
+        else resolve();
+      };
+      if (targets.length === 0 || !hooks) return settle();
+      awaited.set(id, { left: new Set(targets), settle });
+    }))).then(() => undefined);
     const showStatus = () => {
       const text = RED._('passerelle-gp-message.status.counts', counts);
       if (counts.withoutGp > 0) status.waiting(text);
@@ -76,7 +112,7 @@ module.exports = function register(RED: NodeAPI): void {
     };
 
     /** Builds every GP's files for these results; sends them on output 1, what does not go on output 2. */
-    const handle = async (results: Result[], send: (msgs: Array<Array<Record<string, unknown>> | null>) => void): Promise<void> => {
+    const handle = async (results: Result[], send: (msgs: Array<Array<Record<string, unknown>> | null>) => void, waitQueued = false): Promise<void> => {
       const directory = directoryNode ? directoryNode.directory() : undefined;
       const plan = planReports(results, { timeZone: settings.timeZone });
       const { ready, withoutGp } = assignGps(plan.reports, directory);
@@ -95,7 +131,9 @@ module.exports = function register(RED: NodeAPI): void {
       counts.withoutGp += withoutGp.length;
       if (withoutGp.length > 0) node.warn(RED._('passerelle-gp-message.errors.without-gp', { count: withoutGp.length }));
       showStatus();
+      const queued = waitQueued ? queuedDownstream(out1) : Promise.resolve();
       send([out1.length ? out1 : null, out2.length ? out2 : null]);
+      await queued;
     };
 
     const resultsOf = (value: unknown): Result[] => {
@@ -127,7 +165,9 @@ module.exports = function register(RED: NodeAPI): void {
         node.error(new RefusedInputError(RED._('passerelle-gp-message.errors.invalid', { reason: (err as Error).message })).message, { topic });
         return;
       }
-      await handle(results, (msgs) => node.send(msgs as never));
+      // Not acknowledged to the broker before the files are in the next nodes' queues: a crash
+      // in between gets the result again, and the queues drop the repeat (same document id).
+      await handle(results, (msgs) => node.send(msgs as never), true);
     }]], {
       subscribed: showStatus,
       failed: (reason) => {
@@ -138,6 +178,8 @@ module.exports = function register(RED: NodeAPI): void {
     showStatus();
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      hooks?.remove(hookName);
+      for (const entry of awaited.values()) entry.settle(new Error('closed'));
       (busConnection?.close() ?? Promise.resolve()).then(done, () => done());
     });
   }
