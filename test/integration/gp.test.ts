@@ -110,6 +110,9 @@ describe('results to the GP through the running hub (site flow)', function () {
     ]);
     expect(readdirSync(join(env.GP_DROP_DIR, '10100987654')).sort()).to.deep.equal([mail.attachments[0].filename, 'IHE_XDM.ZIP'].sort());
     expect((await gpMails(h)).map((m) => [m.state, m.resultId])).to.deep.equal([['accepted', 'gp-it-1']]);
+    // The results board names both destinations.
+    const named = ((await (await fetch(`${h.url}/passerelle/api/destinations`)).json()) as { destinations: Array<{ id: string; name: string }> }).destinations;
+    expect(named.filter((d) => d.id.startsWith('site-gp-'))).to.deep.equal([{ id: 'site-gp-mail-out', name: 'GP (secure mail)' }, { id: 'site-gp-folder-out', name: 'GP (folder drop)' }]);
   });
 
   it('the mail server down, the hub killed -9 and started again: the mail goes once the server is up, exactly once', async () => {
