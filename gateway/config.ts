@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { parseEndpoint } from '../adapters/common/endpoint';
 import { DEFAULT_DATABASE, DEFAULT_RETENTION, durationHours } from '../adapters/influx';
 import { AE_TITLE, parsePacsEndpoint } from '../adapters/dicom/endpoint';
+import { checkMailbox } from '../adapters/gp/directory/mailbox';
 
 export interface HubConfig {
   host: string;
@@ -36,6 +37,19 @@ export interface HubConfig {
   photoFolder?: string;
   /** The site flow's OPC UA (LADS) instrument (issue 6): its nodes stay off without an endpoint. */
   opcua: { endpoint?: string; securityMode: 'None' | 'Sign' | 'SignAndEncrypt'; ladsProfile: string };
+  /** Results to the GP (issue 7): the site flow's GP nodes stay idle without GP_SMTP / GP_DROP_DIR. */
+  gp: {
+    smtp?: { host: string; port: number };
+    from?: string;
+    caFile?: string;
+    certFile?: string;
+    keyFile?: string;
+    credentials?: { username: string; password: string };
+    nil?: string;
+    directory?: string;
+    dropDir?: string;
+    sender?: { finess: string; name: string; rpps: string; family: string; given?: string; hprimCode: string };
+  };
   flowFile: string;
   retention: { maxAgeDays: number; maxMegabytes: number };
   durability: 'process-crash' | 'power-loss';
@@ -140,6 +154,35 @@ function dicomConfig(env: Env): HubConfig['dicom'] {
   return { port: integer(env, 'DICOM_PORT', 11112, 1), aeTitle, pacs, commitment, viewerUrl, quietSeconds: integer(env, 'IMAGING_QUIET_SECONDS', 600, 0, 86_400) };
 }
 
+function gpConfig(env: Env, cwd: string): HubConfig['gp'] {
+  const gp: HubConfig['gp'] = {};
+  const file = (name: string) => (env[name] ? resolve(cwd, env[name]!) : undefined);
+  if (env.GP_SMTP) gp.smtp = hostPort('GP_SMTP', env.GP_SMTP);
+  if (env.GP_SMTP_FROM) {
+    const check = checkMailbox(env.GP_SMTP_FROM);
+    if (!check.ok) throw new ConfigError(`GP_SMTP_FROM=${env.GP_SMTP_FROM}: not a valid mailbox (${check.reason})`);
+    gp.from = env.GP_SMTP_FROM;
+  } else if (gp.smtp) throw new ConfigError('GP_SMTP needs GP_SMTP_FROM, the site\'s sending mailbox (for example passerelle@site.mssante.fr)');
+  gp.caFile = file('GP_SMTP_CA');
+  gp.certFile = file('GP_SMTP_CERT');
+  gp.keyFile = file('GP_SMTP_KEY');
+  if (Boolean(gp.certFile) !== Boolean(gp.keyFile)) throw new ConfigError('GP_SMTP_CERT and GP_SMTP_KEY go together');
+  gp.credentials = pair(env, 'GP_SMTP_USER', 'GP_SMTP_PASSWORD');
+  if (env.GP_MSS_NIL && !/^[\x21-\x7e]{1,64}$/.test(env.GP_MSS_NIL)) throw new ConfigError(`GP_MSS_NIL=${env.GP_MSS_NIL}: 1 to 64 printable characters, no spaces`);
+  gp.nil = env.GP_MSS_NIL || undefined;
+  gp.directory = file('GP_DIRECTORY');
+  gp.dropDir = file('GP_DROP_DIR');
+  const names = ['GP_SENDER_FINESS', 'GP_SENDER_NAME', 'GP_SENDER_RPPS', 'GP_SENDER_FAMILY', 'GP_HPRIM_CODE'] as const;
+  if (gp.smtp || gp.dropDir || names.some((n) => env[n])) {
+    const missing = names.filter((n) => !env[n]);
+    if (missing.length > 0) throw new ConfigError(`results to the GP need the sending site: set ${missing.join(', ')}`);
+    if (!/^\d{11}$/.test(env.GP_SENDER_RPPS!)) throw new ConfigError(`GP_SENDER_RPPS=${env.GP_SENDER_RPPS}: an RPPS number has 11 digits`);
+    if (env.GP_HPRIM_CODE!.length > 10 || /[|\r\n]/.test(env.GP_HPRIM_CODE!)) throw new ConfigError(`GP_HPRIM_CODE=${env.GP_HPRIM_CODE}: 10 characters at most, no '|'`);
+    gp.sender = { finess: env.GP_SENDER_FINESS!, name: env.GP_SENDER_NAME!, rpps: env.GP_SENDER_RPPS!, family: env.GP_SENDER_FAMILY!, given: env.GP_SENDER_GIVEN || undefined, hprimCode: env.GP_HPRIM_CODE! };
+  }
+  return gp;
+}
+
 export function readConfig(env: Env = process.env, cwd = process.cwd()): HubConfig {
   const host = env.HOST || '127.0.0.1';
   const mqttCredentials = pair(env, 'MQTT_USERNAME', 'MQTT_PASSWORD');
@@ -206,6 +249,7 @@ export function readConfig(env: Env = process.env, cwd = process.cwd()): HubConf
     dicom: dicomConfig(env),
     photoFolder: env.PHOTO_FOLDER ? resolve(cwd, env.PHOTO_FOLDER) : undefined,
     opcua: opcuaConfig(env),
+    gp: gpConfig(env, cwd),
     flowFile: resolve(cwd, env.PASSERELLE_FLOW_FILE || resolve(__dirname, '..', '..', 'flows', 'site.json')),
     retention: {
       maxAgeDays: integer(env, 'PASSERELLE_RETENTION_DAYS', 90, 1, 3650),

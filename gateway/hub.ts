@@ -81,7 +81,23 @@ function exportFlowEnvironment(config: HubConfig): void {
   process.env.OPCUA_ENDPOINT = config.opcua.endpoint ?? '';
   process.env.OPCUA_SECURITY_MODE = config.opcua.securityMode;
   process.env.LADS_PROFILE = config.opcua.ladsProfile;
-  // Read by that node when its credentials are "the hub's" (Node-RED substitutes no variable in credentials).
+  // Results to the GP: empty GP_SMTP / GP_DROP_DIR / GP_SENDER_*: the site flow's GP nodes stay idle, grey "not configured".
+  const gp = config.gp;
+  process.env.GP_SMTP = gp.smtp ? `${gp.smtp.host.includes(':') ? `[${gp.smtp.host}]` : gp.smtp.host}:${gp.smtp.port}` : '';
+  process.env.GP_SMTP_FROM = gp.from ?? '';
+  process.env.GP_SMTP_CA = gp.caFile ?? '';
+  process.env.GP_SMTP_CERT = gp.certFile ?? '';
+  process.env.GP_SMTP_KEY = gp.keyFile ?? '';
+  process.env.GP_MSS_NIL = gp.nil ?? '';
+  process.env.GP_DIRECTORY = gp.directory ?? '';
+  process.env.GP_DROP_DIR = gp.dropDir ?? '';
+  process.env.GP_SENDER_FINESS = gp.sender?.finess ?? '';
+  process.env.GP_SENDER_NAME = gp.sender?.name ?? '';
+  process.env.GP_SENDER_RPPS = gp.sender?.rpps ?? '';
+  process.env.GP_SENDER_FAMILY = gp.sender?.family ?? '';
+  process.env.GP_SENDER_GIVEN = gp.sender?.given ?? '';
+  process.env.GP_HPRIM_CODE = gp.sender?.hprimCode ?? '';
+  // Read by those nodes when their credentials are "the hub's" (Node-RED substitutes no variable in credentials).
   if (config.influx.credentials) {
     process.env.INFLUX_USERNAME = config.influx.credentials.username;
     process.env.INFLUX_PASSWORD = config.influx.credentials.password;

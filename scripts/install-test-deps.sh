@@ -17,6 +17,7 @@ packages=(
   python3 make g++   # better-sqlite3 builds from source when no prebuilt binary can be fetched
   poppler-utils      # pdftotext: reads back the GP report PDFs (adapters/gp/pdf) with a reader no one here wrote
   libxml2-utils      # xmllint: well-formedness and XPath checks of the CR-BIO CDA documents (adapters/gp/cda)
+  python3-aiosmtpd   # a real SMTP server (STARTTLS, AUTH) for the GP mail tests (adapters/gp/mail); /usr/bin/python3's email package parses what it got
 )
 
 missing=()

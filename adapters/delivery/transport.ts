@@ -1,4 +1,4 @@
-/** What the delivery worker needs from a wire: MLLP, DICOM C-STORE (adapters/dicom/store-scu.ts), SMTP later. */
+/** What the delivery worker needs from a wire: MLLP, DICOM C-STORE (adapters/dicom/store-scu.ts), SMTP (adapters/gp/mail/smtp.ts), a folder drop (adapters/gp/folder/drop.ts). */
 import type { EventEmitter } from 'node:events';
 
 /** HL7 acknowledgement codes: original mode (A*) and enhanced mode commit ACKs (C*). */
@@ -15,8 +15,8 @@ export interface AckInfo {
 
 /**
  * send() resolves with the ACK of that control id, or rejects with an error named
- * 'MllpTimeoutError' / 'DicomTimeoutError' (no answer in time) or 'MllpConnectionError' /
- * 'DicomConnectionError' (with `sent`: whether bytes left).
+ * 'MllpTimeoutError' / 'DicomTimeoutError' / 'SmtpTimeoutError' (no answer in time) or 'MllpConnectionError' /
+ * 'DicomConnectionError' / 'SmtpConnectionError' / 'DropConnectionError' (with `sent`: whether bytes left).
  * An ACK arriving after its send timed out is emitted as 'lateAck' (AckInfo).
  */
 export interface Transport extends EventEmitter {
@@ -31,8 +31,8 @@ export type SendFailure =
 
 export function classifyFailure(err: unknown): SendFailure {
   const name = (err as { name?: unknown } | null)?.name;
-  if (name === 'MllpTimeoutError' || name === 'DicomTimeoutError') return { kind: 'timeout' };
-  if (name === 'MllpConnectionError' || name === 'DicomConnectionError') return { kind: 'connection', sent: (err as { sent?: unknown }).sent === true };
+  if (name === 'MllpTimeoutError' || name === 'DicomTimeoutError' || name === 'SmtpTimeoutError') return { kind: 'timeout' };
+  if (name === 'MllpConnectionError' || name === 'DicomConnectionError' || name === 'SmtpConnectionError' || name === 'DropConnectionError') return { kind: 'connection', sent: (err as { sent?: unknown }).sent === true };
   return { kind: 'other' };
 }
 

@@ -69,6 +69,7 @@ export class OutboundQueue {
   private readonly accepted: Database.Statement;
   private readonly retry: Database.Statement;
   private readonly dead: Database.Statement;
+  private readonly bounced: Database.Statement;
   private readonly again: Database.Statement;
   private readonly byId: Database.Statement;
   private readonly byControlId: Database.Statement;
@@ -92,6 +93,8 @@ export class OutboundQueue {
       attempts = attempts - (CASE WHEN @counts = 0 AND state = 'sent' AND attempts > 0 THEN 1 ELSE 0 END)
       WHERE id = @id AND ${LIVE_STATES_SQL}`);
     this.dead = db.prepare(`UPDATE outbound SET state = 'dead', last_error = @reason, updated_at = @now WHERE id = @id AND ${LIVE_STATES_SQL}`);
+    // A bounce (a DSN received later) can fail a message the server had already taken.
+    this.bounced = db.prepare(`UPDATE outbound SET state = 'dead', last_error = @reason, updated_at = @now WHERE id = @id AND (state = 'accepted' OR ${LIVE_STATES_SQL})`);
     this.again = db.prepare(`UPDATE outbound SET state = 'pending', attempts = 0, next_attempt_at = 0, sent_at = NULL, last_error = NULL, ack_code = NULL, ack_raw = NULL, updated_at = @now
       WHERE id = @id AND (state = 'accepted' OR state = 'dead')`);
     this.byId = db.prepare(`SELECT ${COLUMNS} FROM outbound WHERE id = ?`);
@@ -151,6 +154,11 @@ export class OutboundQueue {
 
   markDead(id: number, reason: string, now: number): void {
     this.change(this.dead.run({ id, reason: reasonText(reason), now }), id, 'dead-letter it');
+  }
+
+  /** A failure reported after acceptance (a mail bounce): the message becomes a dead letter, re-sendable. */
+  markBounced(id: number, reason: string, now: number): void {
+    this.change(this.bounced.run({ id, reason: reasonText(reason), now }), id, 'mark it bounced');
   }
 
   resend(id: number): void {

@@ -265,6 +265,11 @@ export class Store {
     this.open().outbound.markDead(id, reason, now);
   }
 
+  /** A failure reported after acceptance (a mail bounce): dead letter, re-sendable. */
+  markBounced(id: number, reason: string, now: number): void {
+    this.open().outbound.markBounced(id, reason, now);
+  }
+
   resend(id: number): void {
     this.open().outbound.resend(id);
   }

@@ -1,7 +1,7 @@
 /** The destinations the pages name: the delivery nodes of the deployed flows, with the names the technician gave them. */
 
 /** Node types whose node id is a destination of the outbound queues. */
-const DESTINATION_TYPES = new Set(['passerelle-to-record']);
+const DESTINATION_TYPES = new Set(['passerelle-to-record', 'passerelle-gp-mail-out', 'passerelle-gp-folder-out']);
 
 interface NodeConfig {
   id: string;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { tempDir } from '../support/net';
@@ -47,13 +47,14 @@ describe('the Passerelle node dialogs in the Node-RED editor (headless Chromium)
       return RED.nodes.getType(type).defaults[prop].validate.call(node, value, { prop });
     }, { type, prop, value, node });
 
-  it('registers every Passerelle node type without a script error', async () => {
-    const types = await page.evaluate(() => {
+  it('registers every Passerelle node type the package declares without a script error', async () => {
+    const declared = Object.keys((JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } })['node-red'].nodes);
+    const types = await page.evaluate((names) => {
       const RED = (window as unknown as { RED: { nodes: { getType(t: string): unknown } } }).RED;
-      return ['passerelle-bus', 'passerelle-to-record', 'passerelle-hl7-in', 'passerelle-astm-in', 'passerelle-poct1a-in', 'passerelle-influx-out',
-        'passerelle-dicom-in', 'passerelle-to-pacs', 'passerelle-imaging-order', 'passerelle-vitals-in', 'passerelle-photo-in'].filter((t) => !!RED.nodes.getType(t));
-    });
-    expect(types).to.have.length(11);
+      return names.filter((t) => !!RED.nodes.getType(t));
+    }, declared);
+    expect(declared.length).to.be.at.least(20);
+    expect(types).to.deep.equal(declared);
     expect(pageErrors).to.deep.equal([]);
   });
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Result } from '../../../adapters/model';
 import type { CdaOptions, HprimMedecinOptions, HprimSanteOptions } from '../../../adapters/gp';
+import type { GpSender } from '../../../adapters/gp/mail';
 
 export const examplePath = join(__dirname, '..', '..', '..', '..', 'docs', 'schema', 'result.example.json');
 
@@ -20,3 +21,6 @@ export const cdaOptions: CdaOptions = {
   ippRoot: '1.2.250.1.999.1.1',
   now: NOW,
 };
+
+/** The sending site of the GP mail and folder drop tests. */
+export const SENDER: GpSender = { organization: cdaOptions.organization, responsible: cdaOptions.responsible, hprimCode: 'CSOANNECY', ippRoot: cdaOptions.ippRoot, product: 'Passerelle 0.1.0' };

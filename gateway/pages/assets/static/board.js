@@ -31,11 +31,13 @@ function deliveryCell(row) {
   if (row.deliveries.length === 0) {
     return row.matched ? badge('received', t('state.received'), t('delivery.none')) : badge('unmatched', t('state.unmatched'));
   }
+  // A result that went to several destinations (the record and the GP) names each badge's.
+  const several = new Set(row.deliveries.map((delivery) => delivery.destination)).size > 1;
   return row.deliveries.map((delivery) => {
     const state = deliveryState(delivery);
     const name = destinations.get(delivery.destination) ?? delivery.destination;
     const title = [name, formatTime(delivery.updatedAt), t('delivery.attempts', { count: delivery.attempts }), delivery.lastError].filter(Boolean).join(' · ');
-    const label = destinations.size > 1 ? `${name} : ${t(`state.${state}`)}` : t(`state.${state}`);
+    const label = several ? `${name} : ${t(`state.${state}`)}` : t(`state.${state}`);
     return badge(state, label, title);
   });
 }
