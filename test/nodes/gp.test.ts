@@ -163,10 +163,10 @@ describe('GP nodes: directory, message, mail out, folder out', function () {
     expect(statusesOf(helper.getNode('message')).pop()).to.deep.include({ fill: 'grey', text: 'passerelle-gp-message.status.not-configured' });
   });
 
-  it('the example flow (examples/09-results-to-the-gp.json) runs: its result reaches the GP by mail and in the folder', async () => {
+  it('the example flow (examples/11-results-to-the-gp.json) runs: its result reaches the GP by mail and in the folder', async () => {
     const server = await startSmtp();
     const folder = join(work.dir, 'example-drop');
-    const flow = (JSON.parse(readFileSync(join(ROOT, 'examples', '09-results-to-the-gp.json'), 'utf8')) as Array<Record<string, unknown>>).map((n) => {
+    const flow = (JSON.parse(readFileSync(join(ROOT, 'examples', '11-results-to-the-gp.json'), 'utf8')) as Array<Record<string, unknown>>).map((n) => {
       if (n.type === 'passerelle-gp-mail-out') return { ...n, smtp: `127.0.0.1:${server.port}`, from: FROM, caFile: cert.certFile, certFile: '', keyFile: '', nil: 'X', bus: '', wires: [['events']] };
       if (n.type === 'passerelle-gp-folder-out') return { ...n, folder, bus: '', wires: [['events']] };
       if (n.type === 'passerelle-gp-message') return { ...n, bus: '' };
