@@ -267,14 +267,14 @@ describe('docker/compose.yaml (checked for content: no engine, and no compose-sp
   it('takes every secret from docker/.env (git-ignored; env.example lists each one, empty), and writes none itself', function () {
     const example = readRepoFile(REPO, 'docker/env.example');
     const exampleValues = Object.fromEntries([...example.matchAll(/^(\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
-    const interpolated = [...composeText.matchAll(/\$\{(\w+)(:?[-?])?([^}]*)\}/g)].map((m) => ({ name: m[1], required: m[2] === ':?' }));
-    for (const { name, required } of interpolated) {
+    for (const [, name] of composeText.matchAll(/\$\{(\w+)(:?[-?])?([^}]*)\}/g)) {
       expect(exampleValues, `${name} in env.example`).to.have.property(name);
-      if (required && /PASSWORD|SECRET|USER/.test(name)) expect(exampleValues[name], `${name} left empty in env.example`).to.equal('');
+      if (/PASSWORD|SECRET|USER/.test(name)) expect(exampleValues[name], `${name} left empty in env.example`).to.equal('');
     }
+    // A secret is required from .env (:?) or optional with no value of its own (:- and nothing after it).
     for (const [serviceName, service] of Object.entries(compose.services)) {
       for (const [key, value] of Object.entries(service.environment ?? {})) {
-        if (/PASSWORD|SECRET|TOKEN/.test(key)) expect(value, `${serviceName}.${key}`).to.match(/^\$\{\w+:\?[^}]+\}$/);
+        if (/PASSWORD|SECRET|TOKEN/.test(key)) expect(value, `${serviceName}.${key}`).to.match(/^\$\{\w+(:\?[^}]+|:-)\}$/);
       }
     }
     expect(readRepoFile(REPO, 'docker/.gitignore').split('\n')).to.include('.env');
