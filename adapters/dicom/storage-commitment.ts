@@ -123,7 +123,7 @@ export function requestCommitment(options: CommitmentRequestOptions, transaction
     });
     client.on('nEventReportRequest', (report: RequestTypes.NEventReportRequest, callback: (response: InstanceType<typeof responses.NEventReportResponse>) => void) => {
       const answer = responses.NEventReportResponse.fromRequest(report);
-      answer.setStatus(options.onReport ? options.onReport(report.getEventTypeId(), (report.getDataset()?.getElements() ?? {}) as Natural) : 0x0110);
+      answer.setStatus(options.onReport ? options.onReport(report.getEventTypeId(), (report.getDataset()?.getElements() ?? {}) as Natural) : PROCESSING_FAILURE);
       callback(answer);
     });
     client.on('associationRejected', (result: { reason: number }) => finish(new CommitmentRequestError(undefined, `association rejected (reason ${result.reason})`, where)));
@@ -181,6 +181,8 @@ export interface StorageCommitterOptions {
 
 /** At most this many objects in one request. */
 const BATCH_LIMIT = 500;
+const SAME_ASSOCIATION_WAIT_MS = 1000;
+const PROCESSING_FAILURE = 0x0110;
 /** Committers of this process by destination: a report received anywhere finds its own. */
 const committers = new Map<string, StorageCommitter>();
 
@@ -233,6 +235,16 @@ export class StorageCommitter extends EventEmitter {
     if (this.running) this.schedule(this.batchMs);
   }
 
+  /** A report on the request's own association: applied as one that came to the hub's SCP. */
+  private reportOnRequest(eventTypeId: number | undefined, dataset: Natural): number {
+    try {
+      return applyCommitmentReport(this.options.store, eventTypeId, dataset, { channel: `dicom-commitment:${this.destination}`, peer: `${this.options.pacs.host}:${this.options.pacs.port}`, now: this.clock.now() }).status;
+    } catch (err) {
+      this.emit('error', err);
+      return PROCESSING_FAILURE;
+    }
+  }
+
   /** @internal A report settled these objects of ours (already durable). */
   settled(events: CommitmentEvent[]): void {
     for (const event of events) this.emit('commitment', event);
@@ -268,7 +280,13 @@ export class StorageCommitter extends EventEmitter {
       // Told before it leaves: the PACS's report may come before its answer to the request.
       for (const item of ask) this.emit('commitment', describe(store, { ...item, transactionUid: uid }, 'requested', now));
       try {
-        await requestCommitment({ ...this.options, timeoutMs: this.options.requestTimeoutMs ?? 30_000, lingerMs: 0 }, uid, ask);
+        await requestCommitment({
+          ...this.options,
+          timeoutMs: this.options.requestTimeoutMs ?? 30_000,
+          // A PACS that answers on this association does so at once: give it a moment before the release.
+          lingerMs: SAME_ASSOCIATION_WAIT_MS,
+          onReport: (eventTypeId, dataset) => this.reportOnRequest(eventTypeId, dataset),
+        }, uid, ask);
         this.lastError = undefined;
         if (ask.length === BATCH_LIMIT) next = 0;
       } catch (err) {
@@ -331,7 +349,7 @@ export function applyCommitmentReport(store: Store, eventTypeId: number | undefi
   const byDestination = new Map<string, CommitmentEvent[]>();
   for (const event of events) byDestination.set(event.destination, [...(byDestination.get(event.destination) ?? []), event]);
   for (const [destination, list] of byDestination) committers.get(destination)?.settled(list);
-  return { status: outcome.known ? 0x0000 : 0x0110, report, events };
+  return { status: outcome.known ? 0x0000 : PROCESSING_FAILURE, report, events };
 }
 
 function describe(store: Store, item: CommitmentItem, state: CommitmentEvent['state'], at: number): CommitmentEvent {
