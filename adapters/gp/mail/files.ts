@@ -60,7 +60,7 @@ export const FORMAT_SUBJECTS: Readonly<Record<GpFormat, readonly ReportSubject[]
   'hprim-sante': ['biology'],
   'cda-crbio': ['biology'],
 };
-const SUBJECT_NAMES: Record<ReportSubject, string> = { biology: 'biology report', teleconsultation: 'teleconsultation summary', imaging: 'imaging notification' };
+const SUBJECT_NAMES: Record<ReportSubject, string> = { biology: 'a biology report', teleconsultation: 'a teleconsultation summary', imaging: 'an imaging notification' };
 
 export async function gpFiles(report: GpReport, sender: GpSender, options: { recipientCode?: string; now?: Date } = {}): Promise<GpFiles> {
   const formats = report.gp?.formats?.length ? report.gp.formats : DEFAULT_FORMATS;
@@ -69,7 +69,7 @@ export async function gpFiles(report: GpReport, sender: GpSender, options: { rec
   const subject = subjectOf(report);
   for (const format of new Set(formats)) {
     if (!FORMAT_SUBJECTS[format]?.includes(subject)) {
-      out.omitted.push({ format, reason: `a ${format} file is a biology document: it does not carry a ${SUBJECT_NAMES[subject]}` });
+      out.omitted.push({ format, reason: `${format} is a biology format: it does not carry ${SUBJECT_NAMES[subject]}` });
       continue;
     }
     try {

@@ -95,7 +95,10 @@ export function writePdf(report: GpReport, options: PdfOptions = {}): Promise<Wr
   for (const { observation: o } of report.items) {
     const r = o.referenceRange;
     const range = r && (r.low !== undefined || r.high !== undefined) ? `${r.low !== undefined ? formatDecimal(r.low) : ''} - ${r.high !== undefined ? formatDecimal(r.high) : ''}` : r?.text ?? '';
-    row([analysisLabel(o), valueText(o), o.unit?.display ?? o.unit?.code ?? '', range, flagsOf(o).join(' ')].map(t), regular);
+    const value = valueText(o);
+    // A text too wide for its column (a study UID, a viewer link) gets a line of its own, unbroken.
+    if (typeof o.value === 'string' && doc.font(regular).widthOfString(t(value)) > F.COLUMNS[1].width - 6) doc.text(t(`${analysisLabel(o)} : ${value}`), left);
+    else row([analysisLabel(o), value, o.unit?.display ?? o.unit?.code ?? '', range, flagsOf(o).join(' ')].map(t), regular);
     if (o.comment) doc.text(t(o.comment), left + 10);
     doc.x = left;
   }
