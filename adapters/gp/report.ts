@@ -6,7 +6,7 @@
  * back a ReadReport, so tests compare the two whatever the format.
  */
 import { createHash } from 'node:crypto';
-import type { AbnormalFlag, Code, GeneralPractitioner, Observation, Patient, Provider, Result, ResultKind } from '../model';
+import type { AbnormalFlag, Code, GeneralPractitioner, GpFormat, Observation, Patient, Provider, Result, ResultKind } from '../model';
 import { formatDecimal, wallClock } from './text';
 
 export interface ReportItem {
@@ -140,6 +140,25 @@ export interface PlanOptions {
 
 export function subjectOf(report: GpReport): ReportSubject {
   return report.subject ?? 'biology';
+}
+
+/**
+ * What each format can carry: the CR-BIO (LOINC 11502-2) and HPRIM Santé are biology documents;
+ * a teleconsultation summary or an imaging notification goes as HPRIM Médecin text and RES lines
+ * and as the PDF.
+ */
+export const FORMAT_SUBJECTS: Readonly<Record<GpFormat, readonly ReportSubject[]>> = {
+  'hprim-medecin': ['biology', 'teleconsultation', 'imaging'],
+  pdf: ['biology', 'teleconsultation', 'imaging'],
+  'hprim-sante': ['biology'],
+  'cda-crbio': ['biology'],
+};
+const SUBJECT_NAMES: Record<ReportSubject, string> = { biology: 'a biology report', teleconsultation: 'a teleconsultation summary', imaging: 'an imaging notification' };
+
+/** Why this format cannot carry this report (its writer refuses it), or undefined. */
+export function cannotCarry(format: GpFormat, report: GpReport): string | undefined {
+  const subject = subjectOf(report);
+  return FORMAT_SUBJECTS[format].includes(subject) ? undefined : `${format} is a biology format: it does not carry ${SUBJECT_NAMES[subject]}`;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { GpFormat, Provider } from '../../model';
 import { GpFormatError } from '../errors';
-import { subjectOf, type GpReport, type ReportSubject } from '../report';
+import type { GpReport } from '../report';
 import { writeHprimMedecin } from '../hprim-medecin/writer';
 import { writeHprimSante } from '../hprim-sante/writer';
 import { writeCdaCrBio, type CdaOptions } from '../cda/writer';
@@ -49,29 +49,11 @@ export interface GpFiles {
 /** When the directory says nothing: both, as the research notes recommend (§0). */
 export const DEFAULT_FORMATS: readonly GpFormat[] = ['hprim-medecin', 'cda-crbio'];
 
-/**
- * What each format can carry: the CR-BIO (LOINC 11502-2) and HPRIM Santé are biology documents;
- * a teleconsultation summary or an imaging notification goes as HPRIM Médecin text and RES lines
- * and as the PDF.
- */
-export const FORMAT_SUBJECTS: Readonly<Record<GpFormat, readonly ReportSubject[]>> = {
-  'hprim-medecin': ['biology', 'teleconsultation', 'imaging'],
-  pdf: ['biology', 'teleconsultation', 'imaging'],
-  'hprim-sante': ['biology'],
-  'cda-crbio': ['biology'],
-};
-const SUBJECT_NAMES: Record<ReportSubject, string> = { biology: 'a biology report', teleconsultation: 'a teleconsultation summary', imaging: 'an imaging notification' };
-
 export async function gpFiles(report: GpReport, sender: GpSender, options: { recipientCode?: string; now?: Date } = {}): Promise<GpFiles> {
   const formats = report.gp?.formats?.length ? report.gp.formats : DEFAULT_FORMATS;
   const out: GpFiles = { files: [], omitted: [], cdaCodes: [] };
   const now = options.now ?? new Date();
-  const subject = subjectOf(report);
   for (const format of new Set(formats)) {
-    if (!FORMAT_SUBJECTS[format]?.includes(subject)) {
-      out.omitted.push({ format, reason: `${format} is a biology format: it does not carry ${SUBJECT_NAMES[subject]}` });
-      continue;
-    }
     try {
       if (format === 'hprim-medecin') {
         const f = writeHprimMedecin(report, { sender: { code: sender.hprimCode, name: sender.organization.name }, recipientCode: options.recipientCode, timeZone: sender.timeZone });

@@ -5,13 +5,13 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { formatDecimal, GpFormatError, planReports, readHprimMedecin, writeHprimMedecin, writePdf } from '../../../adapters/gp';
+import { formatDecimal, GpFormatError, planReports, readHprimMedecin, writeCdaCrBio, writeHprimMedecin, writeHprimSante, writePdf } from '../../../adapters/gp';
 import { gpFiles } from '../../../adapters/gp/mail';
 import { ACCESSION_NUMBER_CODE, STUDY_INSTANCE_UID_CODE, VIEWER_LINK_CODE } from '../../../adapters/dicom/study-result';
 import { validateResult, type Observation, type Result } from '../../../adapters/model';
 import { toObservation } from '../../../adapters/vitals/measurement';
 import { vitalsResult } from '../../../adapters/vitals/result';
-import { exampleResult, hprimMedecinOptions, NOW, SENDER } from './fixtures';
+import { cdaOptions, exampleResult, hprimMedecinOptions, hprimSanteOptions, NOW, SENDER } from './fixtures';
 import { pdfText } from './support';
 
 const TELECONSULTATION = 'TLC-2026-0042';
@@ -139,6 +139,9 @@ describe('what is sent beyond biology: the teleconsultation summary, the imaging
 
   it('the CDA CR-BIO never carries vitals or imaging: listed as omitted, and a CDA-only GP gets a clear error instead of a file', async () => {
     const [summary] = planReports([vitals(), study()], { rules: { vitals: true } }).reports;
+    // The writers themselves refuse: no caller can make a CR-BIO of vitals.
+    expect(() => writeCdaCrBio(summary, cdaOptions)).to.throw(GpFormatError, 'cda-crbio is a biology format: it does not carry a teleconsultation summary');
+    expect(() => writeHprimSante(summary, hprimSanteOptions)).to.throw(GpFormatError, 'hprim-sante is a biology format');
     const both = await gpFiles({ ...summary, gp: { ...summary.gp!, formats: ['cda-crbio', 'hprim-medecin', 'pdf'] } }, SENDER, { now: NOW });
     expect(both.files.map((f) => f.format)).to.deep.equal(['hprim-medecin', 'pdf']);
     expect(both.cdaCodes).to.deep.equal([]);
