@@ -1,6 +1,7 @@
 /**
- * passerelle-gp-message: canonical results → the reports a GP gets (planReports: per patient
- * and visit, final only, corrections apart) → who the GP is (the directory, the record's
+ * passerelle-gp-message: canonical results → the reports a GP gets (planReports: biology per
+ * patient and visit, a teleconsultation's vitals, an imaging study; final only, corrections
+ * apart; which of them go is the dialog's rules) → who the GP is (the directory, the record's
  * messages) → the files in the GP's formats (HPRIM, CDA in IHE XDM, PDF). Output 1: one message
  * per report and GP, for "GP mail out" or "GP folder out". Output 2: what is not sent and why —
  * a patient without a known GP, a preliminary result — never silently dropped.
