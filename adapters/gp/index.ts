@@ -4,7 +4,7 @@
  * is (directory, record messages). Plain TypeScript, no Node-RED. See docs/gp.md.
  */
 export { GpFormatError, GpReadError, GpDirectoryError } from './errors';
-export { planReports, valueText, documentIdFor, stableId, type GpReport, type ReportItem, type ReportPlan, type ReadReport, type ReadResult, type SkippedResult } from './report';
+export { planReports, valueText, documentIdFor, stableId, subjectOf, cannotCarry, FORMAT_SUBJECTS, DEFAULT_SEND_RULES, type SendRules, type ReportSubject, type PlanOptions, type GpReport, type ReportItem, type ReportPlan, type ReadReport, type ReadResult, type SkippedResult } from './report';
 export { toLatin1, formatDecimal, type Latin1Text } from './text';
 export { writeHprimMedecin, type HprimMedecinOptions, type WrittenFile } from './hprim-medecin/writer';
 export { readHprimMedecin, type HprimMedecinFile } from './hprim-medecin/reader';

@@ -1,10 +1,12 @@
 /**
- * What goes to a GP: point-of-care biology results grouped per patient and visit, final results
- * only, a correction as its own report. Every format writer takes a GpReport; every reader gives
+ * What goes to a GP: point-of-care biology results grouped per patient and visit, a
+ * teleconsultation's vitals (with its photo study) as one summary, an imaging study as a short
+ * notification; final results only, a correction as its own report; which of them go is a
+ * technician's rules (SendRules). Every format writer takes a GpReport; every reader gives
  * back a ReadReport, so tests compare the two whatever the format.
  */
 import { createHash } from 'node:crypto';
-import type { AbnormalFlag, Code, GeneralPractitioner, Observation, Patient, Provider, Result } from '../model';
+import type { AbnormalFlag, Code, GeneralPractitioner, GpFormat, Observation, Patient, Provider, Result, ResultKind } from '../model';
 import { formatDecimal, wallClock } from './text';
 
 export interface ReportItem {
@@ -14,7 +16,12 @@ export interface ReportItem {
   battery?: Code;
 }
 
+/** What a report is: a biology report, a teleconsultation summary, an imaging notification. */
+export type ReportSubject = 'biology' | 'teleconsultation' | 'imaging';
+
 export interface GpReport {
+  /** Absent in reports made before there was more than biology: biology. */
+  subject?: ReportSubject;
   /** Stable id of this document: the same results give the same id. */
   documentId: string;
   /** Stable id of the visit's document set: a correction keeps it and raises `version`. */
@@ -105,51 +112,115 @@ export interface ReportPlan {
   skipped: SkippedResult[];
 }
 
+/** What a technician lets go to the GP (the "GP message" node's dialog). */
+export interface SendRules {
+  biology: boolean;
+  /** A teleconsultation's vitals, as its summary (with its photo study when it is among the results). */
+  vitals: boolean;
+  /** An imaging study on its own, as a notification. */
+  imaging: boolean;
+  corrections: boolean;
+}
+
+/** As before there were rules: biology and its corrections. */
+export const DEFAULT_SEND_RULES: Readonly<SendRules> = { biology: true, vitals: false, imaging: false, corrections: true };
+
+/** Which report a result kind makes, and the rule that lets it go. */
+const SUBJECT_OF: Record<ResultKind, { subject: ReportSubject; rule: keyof SendRules; what: string }> = {
+  biology: { subject: 'biology', rule: 'biology', what: 'biology results' },
+  vitals: { subject: 'teleconsultation', rule: 'vitals', what: 'teleconsultation vitals' },
+  imaging: { subject: 'imaging', rule: 'imaging', what: 'imaging notifications' },
+};
+
 export interface PlanOptions {
   timeZone?: string;
+  /** Default DEFAULT_SEND_RULES. */
+  rules?: Partial<SendRules>;
+}
+
+export function subjectOf(report: GpReport): ReportSubject {
+  return report.subject ?? 'biology';
 }
 
 /**
- * Groups results into reports: one per patient and visit (the order's placer number, else the
- * day of collection in the site's time zone), corrections apart. Only final observations of
- * final results go (corrected ones in a correction); the rest is listed in `skipped`, and so is
- * a result whose patient is unknown or not matched.
+ * What each format can carry: the CR-BIO (LOINC 11502-2) and HPRIM Santé are biology documents;
+ * a teleconsultation summary or an imaging notification goes as HPRIM Médecin text and RES lines
+ * and as the PDF.
+ */
+export const FORMAT_SUBJECTS: Readonly<Record<GpFormat, readonly ReportSubject[]>> = {
+  'hprim-medecin': ['biology', 'teleconsultation', 'imaging'],
+  pdf: ['biology', 'teleconsultation', 'imaging'],
+  'hprim-sante': ['biology'],
+  'cda-crbio': ['biology'],
+};
+const SUBJECT_NAMES: Record<ReportSubject, string> = { biology: 'a biology report', teleconsultation: 'a teleconsultation summary', imaging: 'an imaging notification' };
+
+/** Why this format cannot carry this report (its writer refuses it), or undefined. */
+export function cannotCarry(format: GpFormat, report: GpReport): string | undefined {
+  const subject = subjectOf(report);
+  return FORMAT_SUBJECTS[format].includes(subject) ? undefined : `${format} is a biology format: it does not carry ${SUBJECT_NAMES[subject]}`;
+}
+
+/**
+ * Groups results into reports: biology per patient and visit (the order's placer number, else
+ * the day of collection in the site's time zone), vitals per patient and teleconsultation (with
+ * the teleconsultation's photo study when it is among the results), an imaging study on its own;
+ * corrections apart. Only final observations of final results go (corrected ones in a
+ * correction), and only what the rules let go; the rest is listed in `skipped`, and so is a
+ * result whose patient is unknown or not matched.
  */
 export function planReports(results: readonly Result[], options: PlanOptions = {}): ReportPlan {
+  const rules: SendRules = { ...DEFAULT_SEND_RULES, ...options.rules };
   const skipped: SkippedResult[] = [];
-  const groups = new Map<string, Result[]>();
+  // The teleconsultations whose summary goes: their photo study goes in it, whatever the imaging rule.
+  const summaries = new Set(results.filter((r) => r.kind === 'vitals' && !refusalOf(r, rules)).map(teleconsultationOf).filter((t): t is string => !!t));
+  const groups = new Map<string, { subject: ReportSubject; results: Result[] }>();
   for (const result of results) {
-    const refusal = refusalOf(result);
+    const teleconsultation = result.kind === 'imaging' ? teleconsultationOf(result) : undefined;
+    const photo = teleconsultation !== undefined && summaries.has(teleconsultation);
+    const refusal = refusalOf(result, photo ? { ...rules, imaging: true } : rules);
     if (refusal) {
       skipped.push({ resultId: result.id, reason: refusal });
       continue;
     }
-    const key = `${visitKey(result, options.timeZone)}#${result.status === 'corrected' ? 'correction' : 'final'}`;
-    groups.set(key, [...(groups.get(key) ?? []), result]);
+    const subject = photo ? 'teleconsultation' : SUBJECT_OF[result.kind].subject;
+    const key = `${visitKey(result, subject, options.timeZone)}#${result.status === 'corrected' ? 'correction' : 'final'}`;
+    const group = groups.get(key) ?? { subject, results: [] };
+    group.results.push(result);
+    groups.set(key, group);
   }
   const reports: GpReport[] = [];
-  for (const [key, group] of groups) {
+  for (const [key, { subject, results: group }] of groups) {
     const correction = key.endsWith('#correction');
     const wanted = correction ? ['F', 'C'] : ['F'];
     const items: ReportItem[] = [];
-    for (const result of group) {
+    // A summary lists the vitals first, then the photo study.
+    for (const result of subject === 'teleconsultation' ? [...group].sort((a, b) => Number(a.kind === 'imaging') - Number(b.kind === 'imaging')) : group) {
       for (const observation of result.observations) {
         if (wanted.includes(observation.status)) items.push({ resultId: result.id, observation, ...(result.order?.code ? { battery: result.order.code } : {}) });
         else skipped.push({ resultId: result.id, reason: `observation ${observation.deviceCode.code} has status ${observation.status}, not final` });
       }
     }
     if (items.length === 0) continue;
-    reports.push(reportOf(key.replace(/#.*$/, ''), group, items, correction));
+    reports.push(reportOf(key.replace(/#.*$/, ''), subject, group, items, correction));
   }
   return { reports, skipped };
 }
 
-function refusalOf(result: Result): string | undefined {
-  if (result.kind !== 'biology') return `a ${result.kind} result is not a biology report`;
+function refusalOf(result: Result, rules: SendRules): string | undefined {
+  const subject = SUBJECT_OF[result.kind] as (typeof SUBJECT_OF)[ResultKind] | undefined;
+  if (!subject) return `a ${result.kind} result is not something a GP is sent`;
+  if (!rules[subject.rule]) return `${subject.what} are not sent to the GP (rule off in "GP message")`;
   if (result.status !== 'final' && result.status !== 'corrected') return `result status is ${result.status}`;
+  if (result.status === 'corrected' && !rules.corrections) return 'corrections are not sent to the GP (rule off in "GP message")';
   if (!result.patient) return 'no patient';
   if (!result.patient.matched) return 'patient not matched: held until a person assigns it';
   return undefined;
+}
+
+/** The patient's teleconsultation a vitals or imaging result belongs to (its encounter id). */
+function teleconsultationOf(result: Result): string | undefined {
+  return result.patient && result.encounter?.id ? `${patientKey(result.patient)}/teleconsultation/${result.encounter.id}` : undefined;
 }
 
 function patientKey(patient: Patient): string {
@@ -157,7 +228,15 @@ function patientKey(patient: Patient): string {
   return id;
 }
 
-function visitKey(result: Result, timeZone?: string): string {
+function visitKey(result: Result, subject: ReportSubject, timeZone?: string): string {
+  const patient = patientKey(result.patient!);
+  if (subject === 'imaging') return `${patient}/imaging/${result.order?.accessionNumber ?? result.id}`;
+  if (subject === 'teleconsultation') {
+    const teleconsultation = teleconsultationOf(result);
+    if (teleconsultation) return teleconsultation;
+    const day = wallClock(firstObserved(result) ?? result.times.received, timeZone);
+    return `${patient}/teleconsultation-day/${day.year}${day.month}${day.day}`;
+  }
   const order = result.order?.placerNumber ?? result.order?.accessionNumber;
   if (order) return `${patientKey(result.patient!)}/order/${order}`;
   const day = wallClock(result.specimen?.collectedAt ?? result.times.collected ?? result.times.received, timeZone);
@@ -175,12 +254,17 @@ export function documentIdFor(resultIds: readonly string[]): string {
   return stableId(`doc:${[...resultIds].sort().join(',')}`);
 }
 
-function reportOf(key: string, group: Result[], items: ReportItem[], correction: boolean): GpReport {
+function firstObserved(result: Result): string | undefined {
+  return result.observations.map((o) => o.observedAt).filter((t): t is string => !!t).sort((a, b) => Date.parse(a) - Date.parse(b))[0] ?? result.times.analysed;
+}
+
+function reportOf(key: string, subject: ReportSubject, group: Result[], items: ReportItem[], correction: boolean): GpReport {
   const first = group[0];
   const latest = (values: Array<string | undefined>) => values.filter((v): v is string => !!v).sort((a, b) => Date.parse(b) - Date.parse(a))[0];
   const earliest = (values: Array<string | undefined>) => values.filter((v): v is string => !!v).sort((a, b) => Date.parse(a) - Date.parse(b))[0];
   const receivedAt = latest(group.map((r) => r.times.received))!;
   const report: GpReport = {
+    ...(subject === 'biology' ? {} : { subject }),
     documentId: documentIdFor(group.map((r) => r.id)),
     setId: stableId(`set:${key}`),
     version: correction ? 2 : 1,
@@ -200,7 +284,8 @@ function reportOf(key: string, group: Result[], items: ReportItem[], correction:
   if (orderNumber) report.orderNumber = orderNumber;
   const specimenId = first.specimen?.id;
   if (specimenId) report.specimenId = specimenId;
-  const collectedAt = earliest(group.map((r) => r.specimen?.collectedAt ?? r.times.collected));
+  // A teleconsultation or a study has no specimen: when it was done (the first measure, the exam's start).
+  const collectedAt = earliest(group.map((r) => r.specimen?.collectedAt ?? r.times.collected ?? (subject === 'biology' ? undefined : firstObserved(r))));
   if (collectedAt) report.collectedAt = collectedAt;
   return report;
 }

@@ -1,6 +1,7 @@
 /**
- * passerelle-gp-message: canonical results → the reports a GP gets (planReports: per patient
- * and visit, final only, corrections apart) → who the GP is (the directory, the record's
+ * passerelle-gp-message: canonical results → the reports a GP gets (planReports: biology per
+ * patient and visit, a teleconsultation's vitals, an imaging study; final only, corrections
+ * apart; which of them go is the dialog's rules) → who the GP is (the directory, the record's
  * messages) → the files in the GP's formats (HPRIM, CDA in IHE XDM, PDF). Output 1: one message
  * per report and GP, for "GP mail out" or "GP folder out". Output 2: what is not sent and why —
  * a patient without a known GP, a preliminary result — never silently dropped.
@@ -9,7 +10,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assignGps, planReports } from '../../adapters/gp';
+import { assignGps, DEFAULT_SEND_RULES, GpFormatError, planReports, type SendRules } from '../../adapters/gp';
 import { encodeGpFiles, gpFiles, type GpSender } from '../../adapters/gp/mail';
 import { parseResult, resultFilter, topicFor, validateResult, type Result } from '../../adapters/model';
 import type { BusNode } from '../bus/bus';
@@ -29,6 +30,11 @@ interface GpMessageDef extends NodeDef {
   responsibleGiven: string;
   hprimCode: string;
   ippRoot: string;
+  /** The rules: what goes to the GP. Absent in flows made before them: DEFAULT_SEND_RULES. */
+  sendBiology?: boolean;
+  sendVitals?: boolean;
+  sendImaging?: boolean;
+  sendCorrections?: boolean;
 }
 
 /** What output 2 says about a result or report that does not go. */
@@ -77,6 +83,17 @@ module.exports = function register(RED: NodeAPI): void {
       node.error(RED._('passerelle-gp-message.errors.sender'));
       return;
     }
+    const rules: SendRules = {
+      biology: def.sendBiology ?? DEFAULT_SEND_RULES.biology,
+      vitals: def.sendVitals ?? DEFAULT_SEND_RULES.vitals,
+      imaging: def.sendImaging ?? DEFAULT_SEND_RULES.imaging,
+      corrections: def.sendCorrections ?? DEFAULT_SEND_RULES.corrections,
+    };
+    if (!rules.biology && !rules.vitals && !rules.imaging) {
+      status.idle(RED._('passerelle-gp-message.status.nothing-sent'));
+      node.error(RED._('passerelle-gp-message.errors.no-kind-runtime'));
+      return;
+    }
     const counts = { sent: 0, withoutGp: 0 };
     // A result from the bus is acknowledged only once every node wired to output 1 has said done()
     // for its files (the GP out nodes say it once the mail or drop is in their queue on disk).
@@ -114,16 +131,25 @@ module.exports = function register(RED: NodeAPI): void {
     /** Builds every GP's files for these results; sends them on output 1, what does not go on output 2. */
     const handle = async (results: Result[], send: (msgs: Array<Array<Record<string, unknown>> | null>) => void, waitQueued = false): Promise<void> => {
       const directory = directoryNode ? directoryNode.directory() : undefined;
-      const plan = planReports(results, { timeZone: settings.timeZone });
+      const plan = planReports(results, { timeZone: settings.timeZone, rules });
       const { ready, withoutGp } = assignGps(plan.reports, directory);
       const out1: Array<Record<string, unknown>> = [];
       const out2: Array<Record<string, unknown>> = [];
       for (const { report, hprimCode } of ready) {
-        const files = await gpFiles(report, sender, { ...(hprimCode ? { recipientCode: hprimCode } : {}) });
+        const resultIds = [...new Set(report.items.map((i) => i.resultId))];
+        let files: Awaited<ReturnType<typeof gpFiles>>;
+        try {
+          files = await gpFiles(report, sender, { ...(hprimCode ? { recipientCode: hprimCode } : {}) });
+        } catch (err) {
+          // No format of this GP can carry it (a teleconsultation summary to a CDA-only GP): listed.
+          if (!(err instanceof GpFormatError)) throw err;
+          out2.push({ payload: { kind: 'not-sent', documentId: report.documentId, resultIds, reason: err.message } satisfies NotSent });
+          continue;
+        }
         const first = results.find((r) => r.id === report.items[0].resultId)!;
         const topic = topicFor({ site: first.source.site, kind: first.kind, source: first.source.deviceId, event: 'delivery' });
         out1.push({ topic, payload: encodeGpFiles(report, files) });
-        for (const o of files.omitted) out2.push({ payload: { kind: 'not-sent', documentId: report.documentId, resultIds: [...new Set(report.items.map((i) => i.resultId))], reason: `${o.format}: ${o.reason}` } satisfies NotSent });
+        for (const o of files.omitted) out2.push({ payload: { kind: 'not-sent', documentId: report.documentId, resultIds, reason: `${o.format}: ${o.reason}` } satisfies NotSent });
       }
       for (const w of withoutGp) out2.push({ payload: { kind: 'without-gp', documentId: w.documentId, resultIds: w.resultIds, reason: w.reason } satisfies NotSent });
       for (const s of plan.skipped) out2.push({ payload: { kind: 'not-sent', resultIds: [s.resultId], reason: s.reason } satisfies NotSent });

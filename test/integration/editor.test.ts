@@ -88,6 +88,9 @@ describe('the Passerelle node dialogs in the Node-RED editor (headless Chromium)
     expect(await validate('passerelle-photo-in', 'folder', 'photos')).to.equal('An absolute path (/srv/passerelle/photos), ${VARIABLE}, or empty for no folder.');
     expect(await validate('passerelle-photo-in', 'aeTitle', '${DICOM_AET}')).to.equal(true);
     expect(await validate('passerelle-photo-in', 'aeTitle', 'A\\B')).to.equal('1 to 16 characters, no backslash, or ${DICOM_AET}.');
+    // GP message rules: at least one kind of report goes.
+    expect(await validate('passerelle-gp-message', 'sendBiology', 'false', { sendVitals: true, sendImaging: false })).to.equal(true);
+    expect(await validate('passerelle-gp-message', 'sendImaging', 'false', { sendBiology: false, sendVitals: false })).to.equal('Choose at least one kind of result to send (biology, teleconsultation or imaging).');
   });
 
   it('OPC UA: the three types register, and their validators answer', async () => {

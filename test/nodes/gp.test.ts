@@ -10,7 +10,9 @@ import type { DeliveryEvent } from '../../adapters/delivery';
 import { readHprimMedecin } from '../../adapters/gp';
 import { readXdm } from '../../adapters/gp/xdm';
 import { messageIdFor } from '../../adapters/gp/mail';
-import type { Result } from '../../adapters/model';
+import { validateResult, type Result } from '../../adapters/model';
+import { toObservation } from '../../adapters/vitals/measurement';
+import { vitalsResult } from '../../adapters/vitals/result';
 import { makeCertificate, type Certificate } from '../support/certificate';
 import { waitUntil } from '../support/hub-process';
 import { freePort, tempDir } from '../support/net';
@@ -63,11 +65,11 @@ describe('GP nodes: directory, message, mail out, folder out', function () {
     return smtp;
   }
 
-  async function load(port: number, mailOut: Record<string, unknown> = {}, directory: Record<string, unknown> = { source: 'inline', json: DIRECTORY }) {
+  async function load(port: number, mailOut: Record<string, unknown> = {}, directory: Record<string, unknown> = { source: 'inline', json: DIRECTORY }, message: Record<string, unknown> = {}) {
     const folder = join(work.dir, 'drop');
     await helper.load([directoryNode, messageNode, mailOutNode, folderOutNode], [
       { id: 'dir', type: 'passerelle-gp-directory', ...directory },
-      { id: 'message', type: 'passerelle-gp-message', directory: 'dir', ...SENDER, wires: [['mail', 'folder', 'files'], ['notSent']] },
+      { id: 'message', type: 'passerelle-gp-message', directory: 'dir', ...SENDER, ...message, wires: [['mail', 'folder', 'files'], ['notSent']] },
       { id: 'mail', type: 'passerelle-gp-mail-out', smtp: `127.0.0.1:${port}`, from: FROM, nil: 'PASSERELLE-TEST', siteName: 'CSNP Annecy', caFile: cert.certFile, timeout: 15, maxAttempts: 2, retryMax: 1, ...mailOut, wires: [['mailEvents']] },
       { id: 'folder', type: 'passerelle-gp-folder-out', folder, timeout: 15, maxAttempts: 2, retryMax: 1, wires: [['folderEvents']] },
       { id: 'files', type: 'helper' },
@@ -156,6 +158,67 @@ describe('GP nodes: directory, message, mail out, folder out', function () {
     helper.getNode('message').receive({ payload: { schema: 'nope' } });
     await waitUntil(() => got.errors.filter((e) => e.includes('passerelle-gp-')).length >= 3, 5000, () => JSON.stringify(got.errors));
     expect(got.files).to.deep.equal([]);
+  });
+
+  /** A teleconsultation's vitals for the documented patient (NOËL Hélène, GP Dr LEFÈVRE). */
+  const teleconsultation = (): Result => validateResult(vitalsResult({
+    id: `gp-node-vitals-${process.pid}-${++fresh}`,
+    patient: exampleResult().patient,
+    encounter: { id: 'TLC-2026-0042' },
+    observations: [
+      toObservation({ quantity: 'spo2', value: 97, unit: '%', time: '2026-11-23T10:05:00+01:00' }),
+      toObservation({ quantity: 'body-temperature', value: 38.4, unit: 'Cel', time: '2026-11-23T10:05:00+01:00' }),
+    ],
+  }, { site: 'cso-annecy', deviceId: 'cart-1', deviceClass: 'cart', protocol: 'cart-json', receivedAt: new Date('2026-11-23T09:06:00Z') }));
+
+  it("the editor's rules change what is sent: a teleconsultation is held by default, mailed in HPRIM Médecin once 'Teleconsultation' is ticked (never in the CDA)", async () => {
+    const server = await startSmtp();
+    // As every flow made before the rules: no rule set, biology only.
+    let { got } = await load(server.port);
+    const held = teleconsultation();
+    helper.getNode('message').receive({ payload: held });
+    await waitUntil(() => got.notSent.length > 0, 5000, () => JSON.stringify(got.notSent));
+    expect(got.notSent).to.deep.equal([{ kind: 'not-sent', resultIds: [held.id], reason: 'teleconsultation vitals are not sent to the GP (rule off in "GP message")' }]);
+    expect(got.files).to.deep.equal([]);
+    await helper.unload();
+
+    // The technician ticks "Teleconsultation" and unticks "Biology".
+    ({ got } = await load(server.port, {}, { source: 'inline', json: DIRECTORY }, { sendBiology: false, sendVitals: true }));
+    const sent = teleconsultation();
+    const biology = exampleResult();
+    helper.getNode('message').receive({ payload: [sent, biology] });
+    await waitUntil(() => got.mail.some((e) => e.state === 'accepted'), 20_000, () => JSON.stringify({ mail: got.mail.map((e) => e.state), errors: got.errors }));
+    expect(server.messages()).to.have.length(1);
+    const mail = parseMail(server.messages()[0]);
+    expect(mail.headers.Subject).to.equal('Compte rendu de téléconsultation - CSNP Annecy');
+    expect(mail.headers['X-MSS-CODECDA']).to.equal(undefined);
+    expect(mail.attachments.map((a) => a.filename)).to.have.length(1);
+    const hprim = readHprimMedecin(mail.attachments[0].bytes);
+    expect([hprim.patient.family, hprim.patient.given, hprim.text[0]]).to.deep.equal(['NOËL', 'Hélène', 'COMPTE RENDU DE TELECONSULTATION']);
+    expect(hprim.results.map((r) => [r.code, r.value, r.unit])).to.deep.equal([['2708-6', '97', '%'], ['8310-5', '38.4', 'Cel']]);
+    expect(got.notSent.map((n) => [n.resultIds[0], n.reason])).to.deep.equal([
+      [sent.id, 'cda-crbio: cda-crbio is a biology format: it does not carry a teleconsultation summary'],
+      [biology.id, 'biology results are not sent to the GP (rule off in "GP message")'],
+    ]);
+  });
+
+  it('a teleconsultation for a GP whose only format is the CDA: listed on output 2 as not sent, with the reason, nothing queued', async () => {
+    const cdaOnly = DIRECTORY.replace('"formats":["hprim-medecin","cda-crbio"]', '"formats":["cda-crbio"]');
+    expect(cdaOnly).to.not.equal(DIRECTORY);
+    const { got } = await load(await freePort(), {}, { source: 'inline', json: cdaOnly }, { sendVitals: true });
+    const result = teleconsultation();
+    helper.getNode('message').receive({ payload: result });
+    await waitUntil(() => got.notSent.length > 0, 5000, () => JSON.stringify({ notSent: got.notSent, errors: got.errors }));
+    expect(got.notSent).to.have.length(1);
+    expect(got.notSent[0]).to.deep.include({ kind: 'not-sent', resultIds: [result.id], reason: 'no file could be written for this GP: cda-crbio: cda-crbio is a biology format: it does not carry a teleconsultation summary' });
+    expect((got.notSent[0] as { documentId?: string }).documentId).to.be.a('string');
+    expect(got.files).to.deep.equal([]);
+    expect(got.errors).to.deep.equal([]);
+  });
+
+  it('rules that send nothing: the node says so and is not configured', async () => {
+    await helper.load([messageNode], [{ id: 'message', type: 'passerelle-gp-message', ...SENDER, sendBiology: false, sendVitals: false, sendImaging: false }]);
+    expect(statusesOf(helper.getNode('message')).pop()).to.deep.include({ fill: 'grey', text: 'passerelle-gp-message.status.nothing-sent' });
   });
 
   it('a GP message node without its sending site is not configured and says what to give', async () => {

@@ -6,7 +6,7 @@
  */
 import type { AbnormalFlag, Code, Observation, PersonName, Provider } from '../../model';
 import { GpFormatError } from '../errors';
-import { analysisLabel, documentIdFor, stableId, flagsOf, insOf, isLoinc, localIdOf, valueText, type GpReport, type ReportItem } from '../report';
+import { analysisLabel, cannotCarry, documentIdFor, stableId, flagsOf, insOf, isLoinc, localIdOf, valueText, type GpReport, type ReportItem } from '../report';
 import { formatDecimal, wallClock } from '../text';
 import * as F from './format-details';
 import { XmlText } from './xml';
@@ -38,6 +38,8 @@ export function uuidOid(uuid: string): string {
 }
 
 export function writeCdaCrBio(report: GpReport, options: CdaOptions): WrittenCda {
+  const refusal = cannotCarry('cda-crbio', report);
+  if (refusal) throw new GpFormatError(refusal);
   if (!options.responsible.id) throw new GpFormatError('the validating doctor needs an RPPS number');
   const x = new XmlText();
   const tz = options.timeZone;

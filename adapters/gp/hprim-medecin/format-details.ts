@@ -1,3 +1,5 @@
+import type { ReportSubject } from '../report';
+
 /**
  * HPRIM Médecin (3.0): every line number, width, marker and field position in one place, so a
  * reader of the official specification can correct them here. [confirmed]/[assumed] follow
@@ -84,6 +86,12 @@ export function formatFrenchDate(year: string, month: string, day: string): stri
   return `${day}/${month}/${year}`;
 }
 
-/** Free-text title lines [assumed wording]. */
-export const TITLE = 'COMPTE RENDU DE BIOLOGIE DELOCALISEE';
+/** Free-text title lines, by what the report is [assumed wording]. */
+export const TITLES: Record<ReportSubject, string> = {
+  biology: 'COMPTE RENDU DE BIOLOGIE DELOCALISEE',
+  teleconsultation: 'COMPTE RENDU DE TELECONSULTATION',
+  imaging: "NOTIFICATION D'EXAMEN D'IMAGERIE",
+};
+/** The text line that says when it was done, by what the report is [assumed wording]. */
+export const WHEN_LABELS: Record<ReportSubject, string> = { biology: 'Prélèvement', teleconsultation: 'Téléconsultation', imaging: 'Examen' };
 export const CORRECTION_TITLE = 'COMPTE RENDU RECTIFICATIF : ANNULE ET REMPLACE LE PRECEDENT';

@@ -4,7 +4,7 @@
  * structured results, and the end markers. Layout: format-details.ts.
  */
 import { GpFormatError } from '../errors';
-import { analysisCode, analysisLabel, flagsOf, insOf, localIdOf, valueText, type GpReport, type ReportItem } from '../report';
+import { analysisCode, analysisLabel, flagsOf, insOf, localIdOf, subjectOf, valueText, type GpReport, type ReportItem } from '../report';
 import { dateParts, formatDecimal, toLatin1, wallClock } from '../text';
 import * as F from './format-details';
 
@@ -75,14 +75,14 @@ function doctorLabel(report: GpReport): string {
   return name ? [name.prefix ?? 'Dr', name.family, ...(name.given ?? [])].join(' ') : '';
 }
 
-/** The report as a person reads it: title, prescriber, collection, then one line per result. */
+/** The report as a person reads it: title, prescriber, collection (or teleconsultation, exam), then one line per result. */
 function reportText(report: GpReport, timeZone?: string): string[] {
-  const lines = [report.correction ? F.CORRECTION_TITLE : F.TITLE];
+  const lines = [report.correction ? F.CORRECTION_TITLE : F.TITLES[subjectOf(report)]];
   const prescriber = report.prescriber?.name;
   if (prescriber) lines.push(`Prescripteur : ${[prescriber.prefix, prescriber.family, ...(prescriber.given ?? [])].filter(Boolean).join(' ')}`);
   if (report.collectedAt) {
     const c = wallClock(report.collectedAt, timeZone);
-    lines.push(`Prélèvement : ${F.formatFrenchDate(c.year, c.month, c.day)} ${c.hour}:${c.minute}`);
+    lines.push(`${F.WHEN_LABELS[subjectOf(report)]} : ${F.formatFrenchDate(c.year, c.month, c.day)} ${c.hour}:${c.minute}`);
   }
   lines.push('');
   for (const { observation } of report.items) {

@@ -4,7 +4,7 @@
  */
 import type { Code, PersonName, Provider } from '../../model';
 import { GpFormatError } from '../errors';
-import { analysisCode, analysisLabel, flagsOf, insOf, isLoinc, localIdOf, valueText, type GpReport } from '../report';
+import { analysisCode, analysisLabel, cannotCarry, flagsOf, insOf, isLoinc, localIdOf, valueText, type GpReport } from '../report';
 import { dateParts, formatDecimal, toLatin1, wallClock } from '../text';
 import type { WrittenFile } from '../hprim-medecin/writer';
 import * as F from './format-details';
@@ -21,6 +21,8 @@ export interface HprimSanteOptions {
 type Field = string | string[] | string[][];
 
 export function writeHprimSante(report: GpReport, options: HprimSanteOptions): WrittenFile {
+  const refusal = cannotCarry('hprim-sante', report);
+  if (refusal) throw new GpFormatError(refusal);
   const d = F.DELIMITERS;
   const tz = options.timeZone;
   const time = (instant: string | undefined) => (instant ? hprimTime(instant, tz) : '');

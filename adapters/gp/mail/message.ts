@@ -7,7 +7,7 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { GpFormatError } from '../errors';
 import { checkMailbox } from '../directory/mailbox';
-import type { GpReport } from '../report';
+import { subjectOf, type GpReport, type ReportSubject } from '../report';
 import * as X from '../xdm/format-details';
 import type { GpFiles } from './files';
 
@@ -37,6 +37,18 @@ export interface MailOptions {
   now?: Date;
 }
 
+/** The mail's subject line, by what the report is (no patient data). */
+const SUBJECTS: Record<ReportSubject, string> = {
+  biology: "Compte rendu d'examens biologiques",
+  teleconsultation: 'Compte rendu de téléconsultation',
+  imaging: "Notification d'examen d'imagerie",
+};
+const CORRECTION_SUBJECTS: Record<ReportSubject, string> = {
+  biology: "Correction d'un compte rendu d'examens biologiques",
+  teleconsultation: "Correction d'un compte rendu de téléconsultation",
+  imaging: "Correction d'une notification d'examen d'imagerie",
+};
+
 /** Subject and body say what it is and who sends it; no patient data (headers travel through many logs). */
 export function gpMail(report: GpReport, files: GpFiles, options: MailOptions): GpMail {
   const to = report.gp?.mailbox;
@@ -50,7 +62,7 @@ export function gpMail(report: GpReport, files: GpFiles, options: MailOptions): 
     headers[X.HEADER.codeCda] = files.cdaCodes.join(',');
     headers[X.HEADER.ins] = files.insQualified ? X.INS_QUALIFIED : X.INS_NOT_QUALIFIED;
   }
-  const kind = report.correction ? "Correction d'un compte rendu d'examens biologiques" : "Compte rendu d'examens biologiques";
+  const kind = (report.correction ? CORRECTION_SUBJECTS : SUBJECTS)[subjectOf(report)];
   const text = [
     'Bonjour,',
     '',

@@ -1,6 +1,16 @@
 /** The readable PDF of a GP report: wording and layout in one place. */
 
-export const TITLE = 'Compte rendu de biologie délocalisée';
+import type { ReportSubject } from '../report';
+
+/** The title and the file name's prefix, by what the report is. */
+export const TITLES: Record<ReportSubject, string> = {
+  biology: 'Compte rendu de biologie délocalisée',
+  teleconsultation: 'Compte rendu de téléconsultation',
+  imaging: "Notification d'examen d'imagerie",
+};
+export const FILE_PREFIXES: Record<ReportSubject, string> = { biology: 'CR-BIO', teleconsultation: 'CR-TLC', imaging: 'IMAGERIE' };
+/** The line that says when it was done, by what the report is. */
+export const WHEN_LABELS: Record<ReportSubject, string> = { biology: 'Prélèvement', teleconsultation: 'Téléconsultation', imaging: 'Examen' };
 export const CORRECTION_BANNER = 'COMPTE RENDU RECTIFICATIF : annule et remplace le précédent';
 export const LABELS = {
   patient: 'Patient',
@@ -10,7 +20,6 @@ export const LABELS = {
   ins: 'INS',
   gp: 'Médecin traitant',
   prescriber: 'Prescripteur',
-  collected: 'Prélèvement',
   validated: 'Validé le',
   site: 'Site',
   document: 'Document',

@@ -6,7 +6,7 @@
  */
 import PDFDocument from 'pdfkit';
 import type { PersonName } from '../../model';
-import { analysisLabel, flagsOf, insOf, valueText, type GpReport } from '../report';
+import { analysisLabel, flagsOf, insOf, subjectOf, valueText, type GpReport } from '../report';
 import { formatDecimal, toLatin1, wallClock } from '../text';
 import * as F from './format-details';
 
@@ -47,7 +47,8 @@ export function writePdf(report: GpReport, options: PdfOptions = {}): Promise<Wr
     return `${w.day}/${w.month}/${w.year} ${w.hour}:${w.minute}`;
   };
   const now = options.now ?? new Date();
-  const doc = new PDFDocument({ size: F.PAGE.size, margin: F.PAGE.margin, lang: 'fr-FR', info: { Title: F.TITLE, Producer: 'Passerelle', Creator: 'Passerelle', CreationDate: now } });
+  const subject = subjectOf(report);
+  const doc = new PDFDocument({ size: F.PAGE.size, margin: F.PAGE.margin, lang: 'fr-FR', info: { Title: F.TITLES[subject], Producer: 'Passerelle', Creator: 'Passerelle', CreationDate: now } });
   const regular = options.font ?? F.STANDARD_FONT;
   const bold = options.boldFont ?? options.font ?? F.STANDARD_BOLD;
   const done = new Promise<Buffer>((resolve, reject) => {
@@ -58,7 +59,7 @@ export function writePdf(report: GpReport, options: PdfOptions = {}): Promise<Wr
   });
 
   const left = doc.page.margins.left;
-  doc.font(bold).fontSize(F.PAGE.titleSize).text(t(F.TITLE));
+  doc.font(bold).fontSize(F.PAGE.titleSize).text(t(F.TITLES[subject]));
   if (report.correction) doc.fontSize(F.PAGE.fontSize).text(t(F.CORRECTION_BANNER));
   doc.moveDown(0.5).font(regular).fontSize(F.PAGE.fontSize);
   const line = (label: string, value: string | undefined) => { if (value) doc.text(t(`${label} : ${value}`)); };
@@ -70,7 +71,7 @@ export function writePdf(report: GpReport, options: PdfOptions = {}): Promise<Wr
   line(F.LABELS.ins, insOf(p));
   line(F.LABELS.gp, report.gp && [nameText(report.gp.name), report.gp.id ? `RPPS ${report.gp.id}` : undefined, report.gp.mailbox].filter(Boolean).join(', '));
   line(F.LABELS.prescriber, report.prescriber && [nameText(report.prescriber.name), report.prescriber.id ? `RPPS ${report.prescriber.id}` : undefined].filter(Boolean).join(', '));
-  line(F.LABELS.collected, report.collectedAt && when(report.collectedAt));
+  line(F.WHEN_LABELS[subject], report.collectedAt && when(report.collectedAt));
   line(F.LABELS.validated, when(report.reportedAt));
   line(F.LABELS.site, report.site);
   doc.moveDown();
@@ -94,14 +95,17 @@ export function writePdf(report: GpReport, options: PdfOptions = {}): Promise<Wr
   for (const { observation: o } of report.items) {
     const r = o.referenceRange;
     const range = r && (r.low !== undefined || r.high !== undefined) ? `${r.low !== undefined ? formatDecimal(r.low) : ''} - ${r.high !== undefined ? formatDecimal(r.high) : ''}` : r?.text ?? '';
-    row([analysisLabel(o), valueText(o), o.unit?.display ?? o.unit?.code ?? '', range, flagsOf(o).join(' ')].map(t), regular);
+    const value = valueText(o);
+    // A text too wide for its column (a study UID, a viewer link) gets a line of its own, unbroken.
+    if (typeof o.value === 'string' && doc.font(regular).widthOfString(t(value)) > F.COLUMNS[1].width - 6) doc.text(t(`${analysisLabel(o)} : ${value}`), left);
+    else row([analysisLabel(o), value, o.unit?.display ?? o.unit?.code ?? '', range, flagsOf(o).join(' ')].map(t), regular);
     if (o.comment) doc.text(t(o.comment), left + 10);
     doc.x = left;
   }
   doc.moveDown();
   doc.font(regular).fontSize(8).text(t(`${F.LABELS.document} ${report.documentId} v${report.version}`), left);
   doc.end();
-  return done.then((bytes) => ({ bytes, fileName: `CR-BIO_${report.documentId.slice(0, 8)}.pdf`, ...counts }));
+  return done.then((bytes) => ({ bytes, fileName: `${F.FILE_PREFIXES[subject]}_${report.documentId.slice(0, 8)}.pdf`, ...counts }));
 }
 
 function nameText(name: PersonName | undefined): string | undefined {

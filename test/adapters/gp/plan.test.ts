@@ -58,7 +58,7 @@ describe('what goes to the GP: reports per patient and visit', () => {
     expect(skipped.map((s) => s.reason)).to.deep.equal([
       'patient not matched: held until a person assigns it',
       'result status is preliminary',
-      'a imaging result is not a biology report',
+      'imaging notifications are not sent to the GP (rule off in "GP message")',
       'no patient',
     ]);
   });
