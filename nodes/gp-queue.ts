@@ -10,10 +10,10 @@ import { keepBusConnected } from '../adapters/bus';
 import { DeliveryWorker, type DeliveryEvent, type Transport } from '../adapters/delivery';
 import { registerDestination } from '../adapters/delivery/registry';
 import type { Enqueued, Store } from '../adapters/journal';
-import { topicFor } from '../adapters/model';
 import type { BusNode } from './bus/bus';
 import { hubSettings, openStore } from './hub-settings';
 import { NodeStatus, shortError } from './status';
+import { DeliveryTopics } from './delivery-topics';
 
 export interface GpQueueDef {
   bus: string;
@@ -62,13 +62,12 @@ export function runGpQueue(RED: NodeAPI, node: Node, def: GpQueueDef, options: G
     backoff: { initialMs: 1000, maxMs: positive(def.retryMax, 300) * 1000, factor: 2 },
   });
   // Topic of each queued report's deliveries (its results'); after a restart, the hub's topic.
-  const topics = new Map<string, string>();
+  const topics = new DeliveryTopics(settings.siteId, node.id);
   const busNode = def.bus ? (RED.nodes.getNode(def.bus) as BusNode | null) : null;
   const bus = busNode ? keepBusConnected(() => busNode.connect(node), async () => undefined, (err) => node.warn(`bus: ${shortError(err, 200)}`)) : undefined;
 
   const publish = (event: DeliveryEvent) => {
-    const topic = (event.resultId && topics.get(event.resultId)) || topicFor({ site: settings.siteId, kind: 'hub', source: node.id, event: 'delivery' });
-    if (event.resultId && (event.state === 'accepted' || event.state === 'dead')) topics.delete(event.resultId);
+    const topic = topics.of(event);
     bus?.current()?.publish(topic, JSON.stringify(event)).catch((err: unknown) => node.warn(`bus: ${shortError(err, 200)}`));
     node.send({ topic, payload: event });
     if (event.state === 'dead') node.error(RED._(`${options.type}.errors.dead`, { outboundId: event.outboundId, reason: event.reason ?? event.ackCode ?? '' }), { topic, payload: event });
@@ -100,7 +99,7 @@ export function runGpQueue(RED: NodeAPI, node: Node, def: GpQueueDef, options: G
       const queued = options.enqueue(store, destination, msg.payload);
       const resultId = store.getOutbound(queued.id)?.resultId;
       if (!queued.duplicate) {
-        if (resultId && typeof msg.topic === 'string' && msg.topic) topics.set(resultId, msg.topic);
+        if (resultId && typeof msg.topic === 'string' && msg.topic) topics.remember(resultId, msg.topic);
         worker.kick();
       }
       showStatus();

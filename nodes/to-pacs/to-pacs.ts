@@ -15,6 +15,7 @@ import type { BusNode } from '../bus/bus';
 import { acceptFromWire, journalingHandler, RefusedInputError, subscribeOnBus } from '../bus-subscriptions';
 import { hubSettings, openStore } from '../hub-settings';
 import { NodeStatus, shortError } from '../status';
+import { DeliveryTopics } from '../delivery-topics';
 
 interface ToPacsDef extends NodeDef {
   bus: string;
@@ -88,7 +89,7 @@ module.exports = function register(RED: NodeAPI): void {
       onAccepted: committer && ((message, now) => committer.objectAccepted(message, now)),
     });
     // Topic of each queued event's deliveries; after a restart, unknown ones go to the hub's topic.
-    const eventTopics = new Map<string, string>();
+    const eventTopics = new DeliveryTopics(settings.siteId, node.id);
 
     const publish = (topic: string, payload: unknown) => {
       busConnection?.current()?.publish(topic, JSON.stringify(payload)).catch((err: unknown) => node.warn(`bus: ${shortError(err, 200)}`));
@@ -117,7 +118,7 @@ module.exports = function register(RED: NodeAPI): void {
         return reject(raw, channel, err);
       }
       if (!queued.duplicate) {
-        eventTopics.set(event.id, topicFor({ site: event.source.site, kind: 'imaging', source: event.source.deviceId, event: 'delivery' }));
+        eventTopics.remember(event.id, topicFor({ site: event.source.site, kind: 'imaging', source: event.source.deviceId, event: 'delivery' }));
         worker.kick();
       }
       return event;
@@ -138,8 +139,7 @@ module.exports = function register(RED: NodeAPI): void {
     };
 
     worker.on('delivery', (event: DeliveryEvent) => {
-      const topic = (event.resultId && eventTopics.get(event.resultId)) || topicFor({ site: settings.siteId, kind: 'hub', source: node.id, event: 'delivery' });
-      if (event.resultId && (event.state === 'accepted' || event.state === 'dead')) eventTopics.delete(event.resultId);
+      const topic = eventTopics.of(event);
       publish(topic, event);
       node.send({ topic, payload: event });
       if (event.state === 'dead') node.error(RED._('passerelle-to-pacs.errors.dead', { outboundId: event.outboundId, reason: event.reason ?? event.ackCode ?? '' }), { topic, payload: event });

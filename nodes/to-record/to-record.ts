@@ -18,6 +18,7 @@ import { acceptFromWire, journalingHandler, RefusedInputError, subscribeOnBus } 
 import { hubSettings, openStore } from '../hub-settings';
 import { NodeStatus, shortError } from '../status';
 import { parseEndpoint } from '../../adapters/common/endpoint';
+import { DeliveryTopics } from '../delivery-topics';
 
 interface ToRecordDef extends NodeDef {
   bus: string;
@@ -105,7 +106,7 @@ module.exports = function register(RED: NodeAPI): void {
         ? buildPcd01Oru(result, { ...oruOptions, controlId }, pcd01Coding)
         : buildOru(result, { ...oruOptions, controlId });
     // Topic of each queued result's delivery events; after a restart, unknown ones go to the hub's topic.
-    const eventTopics = new Map<string, string>();
+    const eventTopics = new DeliveryTopics(settings.siteId, node.id);
     let held = 0;
 
     const publish = (topic: string, payload: unknown) => {
@@ -150,7 +151,7 @@ module.exports = function register(RED: NodeAPI): void {
         held += 1;
         publish(topic, { destination, resultId: result.id, state: 'held', reason: 'patient not matched', at: Date.now() });
       } else if (!queued.duplicate) {
-        eventTopics.set(result.id, topic);
+        eventTopics.remember(result.id, topic);
         worker.kick();
       }
       return result;
@@ -167,8 +168,7 @@ module.exports = function register(RED: NodeAPI): void {
     };
 
     worker.on('delivery', (event: DeliveryEvent) => {
-      const topic = (event.resultId && eventTopics.get(event.resultId)) || topicFor({ site: settings.siteId, kind: 'hub', source: node.id, event: 'delivery' });
-      if (event.resultId && (event.state === 'accepted' || event.state === 'dead')) eventTopics.delete(event.resultId);
+      const topic = eventTopics.of(event);
       publish(topic, event);
       node.send({ topic, payload: event });
       // The record's own error text may name the patient: the log gets the ACK code only.
