@@ -217,9 +217,14 @@ describe('passerelle-photo-in node', function () {
     await publisher.publish(TOPIC, JSON.stringify(simulatedPhoto(v, jpeg)));
     await publisher.publish(TOPIC, jpeg);
     await waitUntil(() => stored.length === 1, 10_000, () => 'the good photo stored');
-    expect(errors).to.have.length(4);
-    expect(errors.join('\n')).to.match(/neither a JPEG \(FF D8\) nor a PDF/).and.match(/not a baseline JPEG: its frame is progressive \(SOF2\)/)
-      .and.match(/the JPEG file is cut short/).and.match(/must have required property 'patient'/).and.not.match(/NOËL|Hélène|284037512345678/);
+    // Each of the four refused, and no other input error. A bad message the bus delivers again (at
+    // least once) is refused again, so one may come twice; the shared test broker may also drop the
+    // node's connection a moment as the previous test's node leaves (errors.bus), which is not input.
+    const inputErrors = errors.filter((e) => !e.startsWith('passerelle-photo-in.errors.bus'));
+    const reasons = [/neither a JPEG \(FF D8\) nor a PDF/, /not a baseline JPEG: its frame is progressive \(SOF2\)/, /the JPEG file is cut short/, /must have required property 'patient'/];
+    for (const reason of reasons) expect(inputErrors.some((e) => reason.test(e)), String(reason)).to.equal(true);
+    for (const error of inputErrors) expect(reasons.some((reason) => reason.test(error)), error).to.equal(true);
+    expect(errors.join('\n')).to.not.match(/NOËL|Hélène|284037512345678/);
     const rejected = journal((s) => s.listInbound({ channel: 'photo:photo', status: 'rejected', limit: 50 }));
     expect(rejected.some((e) => e.raw.equals(gif))).to.equal(true);
     expect(rejected.some((e) => e.raw.toString('utf8') === JSON.stringify(noPatient))).to.equal(true);
